@@ -1,0 +1,44 @@
+# triggers — PGXS build of the extension, plus the worker in src/worker.
+#   make            build        make install   install into PostgreSQL
+#   make test       install deps, build, run every test on throwaway clusters
+#   make demo       the product end to end on a throwaway cluster
+EXTENSION   = triggers
+MODULE_big  = triggers
+DATA        = $(wildcard sql/triggers--*.sql)
+CORE_SRCS   = $(wildcard src/core/*.cpp)
+PG_SRCS     = $(wildcard src/pg/*.cpp)
+OBJS        = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/triggers--%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --load-extension=triggers --inputdir=. --outputdir=test/results
+ISOLATION      = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --load-extension=triggers --inputdir=test --outputdir=test/results/isolation
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(CURDIR)/include
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-missing-field-initializers -fno-omit-frame-pointer -MMD -MP
+SHLIB_LINK  = -lstdc++
+EXTRA_CLEAN = $(OBJS:.o=.d) test/results
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+# No LLVM bitcode: PGXS would compile our C++ with clang, without our flags.
+override with_llvm := no
+include $(PGXS)
+
+# PGXS puts CXXFLAGS after its own C flags; C++17 must win over its defaults.
+override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-statement -Wno-format-truncation -Wno-stringop-truncation,$(CXXFLAGS)) $(PG_CXXFLAGS)
+
+-include $(OBJS:.o=.d)
+
+.PHONY: deps worker test demo bench stress
+deps:
+	@bash scripts/install-deps.sh
+
+worker:
+	$(MAKE) -C src/worker
+
+test: deps
+	@bash test/run-all.sh
+
+demo: deps
+	@bash scripts/demo.sh
