@@ -42,3 +42,12 @@ test: deps
 
 demo: deps
 	@bash scripts/demo.sh
+
+# C++ core unit tests: plain C++, no PostgreSQL.
+UNIT_SRCS = $(wildcard test/unit/*.cpp) $(CORE_SRCS)
+test/unit/core_tests: $(UNIT_SRCS) $(wildcard include/triggers/core/*.hpp) test/unit/unit_test.hpp
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -O1 -g -I$(CURDIR)/include -o $@ $(UNIT_SRCS)
+
+.PHONY: unit-test
+unit-test: test/unit/core_tests
+	test/unit/core_tests

@@ -42,6 +42,18 @@ CREATE FUNCTION triggers._is_queue_name(name text) RETURNS boolean
   LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION triggers._is_queue_name(text) IS 'internal: 1-54 characters from A-Z a-z 0-9 _ . -';
 
+CREATE FUNCTION triggers._wake(queue text) RETURNS void
+  AS 'MODULE_PATHNAME', 'triggers_wake'
+  LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION triggers._wake(text) IS
+  'internal: wakes the workers of a queue when the transaction commits (waker or NOTIFY)';
+
+CREATE FUNCTION triggers._wake_mode() RETURNS text
+  AS 'MODULE_PATHNAME', 'triggers_wake_mode'
+  LANGUAGE C STRICT STABLE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION triggers._wake_mode() IS
+  'internal: how workers are woken: waker (shared_preload_libraries) or notify';
+
 ------------------------------------------------------------------------------
 -- Tables.  Session state is keyed by session first; the queue is small and hot.
 ------------------------------------------------------------------------------
@@ -328,7 +340,7 @@ BEGIN
       metadata = triggers._stamp(i.metadata, 'scheduled')
   WHERE i.session = p_session AND i.task = p_task.task AND i.n = p_n;
   IF p_delay <= interval '0' THEN
-    PERFORM pg_notify('triggers_' || p_task.queue, '');
+    PERFORM triggers._wake(p_task.queue);
   END IF;
   RETURN p_task.task || '#' || p_n;
 END $$;

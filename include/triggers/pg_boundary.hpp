@@ -54,6 +54,9 @@ struct SqlError : std::exception {
 /* Runs impl(fcinfo), converting any C++ exception into a PostgreSQL error. */
 Datum GuardedCall(Datum (*impl)(FunctionCallInfo), FunctionCallInfo fcinfo);
 
+/* The same guard for entries that are not SQL functions (hooks, callbacks, bgworker mains). */
+void GuardedVoid(void (*impl)(void *), void *arg);
+
 /*
  * Runs f() — which must own no C++ objects with destructors — under PG_TRY;
  * a PostgreSQL error becomes a PgError exception.  The error is not flushed

@@ -25,19 +25,32 @@ void Copy(char *dst, size_t size, const char *src) {
 
 }  // namespace
 
-/*
- * The trampoline of every SQL-callable function.  The catch handlers only copy
- * text into fixed buffers; the PostgreSQL error is raised after the try/catch
- * statement has ended, when the exception object is already destroyed.
- */
+/* The trampoline of every SQL-callable function: GuardedVoid around impl. */
 Datum GuardedCall(Datum (*impl)(FunctionCallInfo), FunctionCallInfo fcinfo) {
+  struct Call {
+    Datum (*impl)(FunctionCallInfo);
+    FunctionCallInfo fcinfo;
+    Datum result;
+  } call{impl, fcinfo, (Datum)0};
+  GuardedVoid([](void *arg) {
+    auto *c = static_cast<Call *>(arg);
+    c->result = c->impl(c->fcinfo);
+  }, &call);
+  return call.result;
+}
+
+/*
+ * The guard itself.  The catch handlers only copy text into fixed buffers;
+ * the PostgreSQL error is raised after the try/catch statement has ended,
+ * when the exception object is already destroyed.
+ */
+void GuardedVoid(void (*impl)(void *), void *arg) {
   sigjmp_buf *saved_stack = PG_exception_stack;
   ErrorContextCallback *saved_context_stack = error_context_stack;
   ErrorData *pg_error = nullptr;
   ErrorText text;
-  Datum result = (Datum)0;
   try {
-    result = impl(fcinfo);
+    impl(arg);
   } catch (const PgError &e) {
     pg_error = e.edata;
   } catch (const SqlError &e) {
@@ -63,7 +76,6 @@ Datum GuardedCall(Datum (*impl)(FunctionCallInfo), FunctionCallInfo fcinfo) {
     ereport(ERROR, (errcode(text.sqlstate), errmsg_internal("%s", text.message),
                     text.detail[0] ? errdetail_internal("%s", text.detail) : 0,
                     text.hint[0] ? errhint("%s", text.hint) : 0));
-  return result;
 }
 
 char *PallocString(const std::string &s) {

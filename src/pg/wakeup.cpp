@@ -1,0 +1,286 @@
+/*
+ * wakeup.cpp — waking idle workers after a commit that queued work for them.
+ *
+ * The contract: a transaction that makes a task claimable at once notifies
+ * channel triggers_<queue> when it commits.  A plain NOTIFY in the fire path
+ * does that, but PostgreSQL serialises every notifying transaction through
+ * its commit (PreCommit_Notify takes a database-wide lock held across the
+ * commit's WAL flush), which defeats group commit under load.
+ *
+ * So, when the library is in shared_preload_libraries, a fire only sets a bit
+ * per queue in its own memory; at commit the bits are copied to shared memory
+ * and the database's "waker" background worker is poked through its latch.
+ * The waker sends one NOTIFY per pending queue in a tiny transaction of its
+ * own (synchronous_commit off: notifications are not durable anyway), so
+ * any number of fires committing together cost one notification, after their
+ * commit.  Without the preload, or when the fixed tables below are full, the
+ * fire falls back to a direct NOTIFY (Async_Notify), which keeps the contract.
+ *
+ * PostgreSQL contracts used: src/backend/commands/async.c (NOTIFY is
+ * transactional, delivered at commit), src/include/postmaster/bgworker.h
+ * (dynamic background workers), src/include/access/xact.h (XactCallback).
+ */
+#include "triggers/pg_boundary.hpp"
+#include "triggers/wakeup.hpp"
+
+/* PostgreSQL's headers are C: silence what C++17 -Wextra says about them. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wregister"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+extern "C" {
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "commands/async.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+}
+#pragma GCC diagnostic pop
+
+namespace {
+
+constexpr int kMaxQueues = 64;   /* (database, queue) pairs served by wakers */
+constexpr int kMaxWakers = 16;   /* databases with a waker */
+constexpr int kStartTimeoutMs = 10000;
+
+struct QueueSlot {
+  Oid db;
+  bool pending;
+  char name[NAMEDATALEN];
+};
+
+struct WakerSlot {
+  Oid db;
+  Latch *latch;            /* NULL while starting */
+  TimestampTz registered;  /* when its start was requested */
+};
+
+struct WakeShared {
+  slock_t mutex;
+  QueueSlot queues[kMaxQueues];
+  WakerSlot wakers[kMaxWakers];
+};
+
+WakeShared *shared = nullptr;
+uint64 pending_mask = 0; /* queues this transaction must wake at commit */
+bool callback_registered = false;
+shmem_request_hook_type prev_shmem_request_hook = nullptr;
+shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+
+void RequestShmem() {
+  if (prev_shmem_request_hook) prev_shmem_request_hook();
+  RequestAddinShmemSpace(sizeof(WakeShared));
+}
+
+void StartupShmem() {
+  if (prev_shmem_startup_hook) prev_shmem_startup_hook();
+  bool found = false;
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  shared = static_cast<WakeShared *>(ShmemInitStruct("triggers wakeup", sizeof(WakeShared), &found));
+  if (!found) {
+    memset(shared, 0, sizeof(WakeShared));
+    SpinLockInit(&shared->mutex);
+  }
+  LWLockRelease(AddinShmemInitLock);
+}
+
+/* Slot of (this database, queue), added if new; -1 when the table is full. */
+int QueueSlotFor(const char *queue) {
+  int free_slot = -1, found = -1;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kMaxQueues && found < 0; ++i) {
+    QueueSlot &q = shared->queues[i];
+    if (q.db == MyDatabaseId && strcmp(q.name, queue) == 0) found = i;
+    else if (q.db == InvalidOid && free_slot < 0) free_slot = i;
+  }
+  if (found < 0 && free_slot >= 0) {
+    QueueSlot &q = shared->queues[free_slot];
+    q.db = MyDatabaseId;
+    q.pending = false;
+    strlcpy(q.name, queue, NAMEDATALEN);
+    found = free_slot;
+  }
+  SpinLockRelease(&shared->mutex);
+  return found;
+}
+
+/* Starts this database's waker unless it runs (or started recently). */
+bool EnsureWaker() {
+  int slot = -1;
+  bool start = false;
+  TimestampTz now = GetCurrentTimestamp();
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kMaxWakers && slot < 0; ++i)
+    if (shared->wakers[i].db == MyDatabaseId) slot = i;
+  if (slot >= 0 && shared->wakers[slot].latch == nullptr &&
+      TimestampDifferenceExceeds(shared->wakers[slot].registered, now, kStartTimeoutMs)) {
+    shared->wakers[slot].registered = now; /* its start failed: try again */
+    start = true;
+  }
+  for (int i = 0; i < kMaxWakers && slot < 0; ++i)
+    if (shared->wakers[i].db == InvalidOid) {
+      slot = i;
+      shared->wakers[i] = WakerSlot{MyDatabaseId, nullptr, now};
+      start = true;
+    }
+  SpinLockRelease(&shared->mutex);
+  if (slot < 0) return false;
+  if (!start) return true;
+
+  BackgroundWorker worker;
+  memset(&worker, 0, sizeof worker);
+  worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+  worker.bgw_restart_time = BGW_NEVER_RESTART;
+  strlcpy(worker.bgw_library_name, "triggers", BGW_MAXLEN);
+  strlcpy(worker.bgw_function_name, "triggers_waker_main", BGW_MAXLEN);
+  snprintf(worker.bgw_name, BGW_MAXLEN, "triggers waker for database %u", MyDatabaseId);
+  strlcpy(worker.bgw_type, "triggers waker", BGW_MAXLEN);
+  worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+  if (RegisterDynamicBackgroundWorker(&worker, nullptr)) return true;
+  SpinLockAcquire(&shared->mutex);
+  shared->wakers[slot].db = InvalidOid;
+  SpinLockRelease(&shared->mutex);
+  return false;
+}
+
+/* At commit, hands this transaction's queues to the waker; forgets them otherwise. */
+void OnXactEvent(XactEvent event, void *) {
+  if (pending_mask == 0) return;
+  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+      event != XACT_EVENT_PREPARE && event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+    return;
+  uint64 mask = pending_mask;
+  pending_mask = 0;
+  if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) return;
+  Latch *latch = nullptr;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kMaxQueues; ++i)
+    if (mask & (UINT64CONST(1) << i)) shared->queues[i].pending = true;
+  for (int i = 0; i < kMaxWakers; ++i)
+    if (shared->wakers[i].db == MyDatabaseId) latch = shared->wakers[i].latch;
+  SpinLockRelease(&shared->mutex);
+  if (latch != nullptr) SetLatch(latch);
+}
+
+void Notify(const char *queue) {
+  char channel[NAMEDATALEN + 16]; /* queue names are at most 54 bytes */
+  strlcpy(channel, "triggers_", sizeof channel);
+  strlcat(channel, queue, sizeof channel);
+  Async_Notify(channel, "");
+}
+
+/* Waker: takes the pending queues of its database, marking them done. */
+int TakePending(char names[][NAMEDATALEN]) {
+  int n = 0;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kMaxQueues; ++i) {
+    QueueSlot &q = shared->queues[i];
+    if (q.db == MyDatabaseId && q.pending) {
+      q.pending = false;
+      memcpy(names[n++], q.name, NAMEDATALEN);
+    }
+  }
+  SpinLockRelease(&shared->mutex);
+  return n;
+}
+
+void ForgetWaker(int, Datum) {
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kMaxWakers; ++i)
+    if (shared->wakers[i].db == MyDatabaseId) shared->wakers[i] = WakerSlot{InvalidOid, nullptr, 0};
+  SpinLockRelease(&shared->mutex);
+}
+
+void AnnounceWaker() {
+  bool mine = false;
+  SpinLockAcquire(&shared->mutex);
+  for (int i = 0; i < kMaxWakers; ++i)
+    if (shared->wakers[i].db == MyDatabaseId && shared->wakers[i].latch == nullptr) {
+      shared->wakers[i].latch = MyLatch;
+      mine = true;
+      break;
+    }
+  SpinLockRelease(&shared->mutex);
+  if (!mine) proc_exit(0); /* another waker serves this database */
+  on_shmem_exit(ForgetWaker, 0);
+}
+
+/* The waker's life: wait for a poke, NOTIFY the pending queues, repeat. */
+void WakerLoop(void *arg) {
+  Oid db = DatumGetObjectId(*static_cast<Datum *>(arg));
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+  BackgroundWorkerInitializeConnectionByOid(db, InvalidOid, 0);
+  SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
+  AnnounceWaker();
+  char names[kMaxQueues][NAMEDATALEN];
+  for (;;) {
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+    int n = TakePending(names);
+    if (n > 0) {
+      SetCurrentStatementStartTimestamp();
+      StartTransactionCommand();
+      for (int i = 0; i < n; ++i) Notify(names[i]);
+      CommitTransactionCommand();
+      pgstat_report_stat(false);
+    }
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 60000L, PG_WAIT_EXTENSION);
+  }
+}
+
+}  // namespace
+
+namespace triggers {
+
+void WakeupInit() {
+  if (!process_shared_preload_libraries_in_progress) return;
+  prev_shmem_request_hook = shmem_request_hook;
+  shmem_request_hook = RequestShmem;
+  prev_shmem_startup_hook = shmem_startup_hook;
+  shmem_startup_hook = StartupShmem;
+}
+
+}  // namespace triggers
+
+extern "C" {
+PGDLLEXPORT void triggers_waker_main(Datum arg);
+
+/* Entry of the waker background worker (one per database, started on demand). */
+void triggers_waker_main(Datum arg) { triggers::GuardedVoid(WakerLoop, &arg); }
+}
+
+/*
+ * triggers._wake(queue text) returns void: the workers of `queue` are woken
+ * when the current transaction commits (by the waker, or by a direct NOTIFY).
+ */
+TRIGGERS_FUNCTION(triggers_wake) {
+  char *queue = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  int slot = shared != nullptr && !IsParallelWorker() ? QueueSlotFor(queue) : -1;
+  if (slot < 0 || !EnsureWaker()) {
+    Notify(queue);
+    PG_RETURN_VOID();
+  }
+  if (!callback_registered) {
+    RegisterXactCallback(OnXactEvent, nullptr);
+    callback_registered = true;
+  }
+  pending_mask |= UINT64CONST(1) << slot;
+  PG_RETURN_VOID();
+}
+
+/* triggers._wake_mode() returns text: 'waker' with the preload, else 'notify'. */
+TRIGGERS_FUNCTION(triggers_wake_mode) {
+  (void)fcinfo;
+  PG_RETURN_TEXT_P(cstring_to_text(shared != nullptr ? "waker" : "notify"));
+}
