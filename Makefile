@@ -15,7 +15,8 @@ ISOLATION      = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.s
 ISOLATION_OPTS = --load-extension=triggers --inputdir=test --outputdir=test/results/isolation
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -I$(CURDIR)/include
+# PostgreSQL's headers are C: as system headers, C++17 -Wextra does not judge them.
+PG_CPPFLAGS = -I$(CURDIR)/include -isystem $(shell $(PG_CONFIG) --includedir-server)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Werror -Wno-missing-field-initializers -fno-omit-frame-pointer -MMD -MP
 SHLIB_LINK  = -lstdc++
 EXTRA_CLEAN = $(OBJS:.o=.d) test/results

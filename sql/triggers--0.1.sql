@@ -136,8 +136,8 @@ CREATE TABLE triggers.instance (
   answer        text,     -- the verb that answered task_id: finish, fail or retry
   PRIMARY KEY (session, task, n)
 ) WITH (fillfactor = 80);
-CREATE INDEX instance_unresolved ON triggers.instance (session, task)
-  WHERE status IN ('unstarted', 'scheduled', 'running', 'failed');
+-- a fire touches only the unstarted instances of the tasks using its trigger
+CREATE INDEX instance_unstarted ON triggers.instance (session, task) WHERE status = 'unstarted';
 CREATE UNIQUE INDEX instance_task_id ON triggers.instance (task_id);
 COMMENT ON TABLE triggers.instance IS 'task instances and their statuses';
 
@@ -347,126 +347,23 @@ END $$;
 COMMENT ON FUNCTION triggers._enqueue(text, triggers.config_task, integer, jsonb, interval) IS
   'internal: queues an instance and wakes the workers of its queue';
 
--- Step 3 of a fire for one unstarted instance: abandon, schedule, or leave it.
--- Returns the instance name when it was scheduled.
-CREATE FUNCTION triggers._settle(p_session text, p_task triggers.config_task, p_n integer,
-                                 p_kwargs jsonb, p_abandon text[]) RETURNS text
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF cardinality(p_task.unless) > 0 AND p_task.unless <@ p_abandon THEN
-    UPDATE triggers.instance AS i
-    SET status = 'abandoned', metadata = triggers._stamp(i.metadata, 'abandoned')
-    WHERE i.session = p_session AND i.task = p_task.task AND i.n = p_n;
-  ELSIF p_kwargs ?& p_task.after THEN
-    RETURN triggers._enqueue(p_session, p_task, p_n, p_kwargs, interval '0');
-  END IF;
-  RETURN NULL;
-END $$;
-COMMENT ON FUNCTION triggers._settle(text, triggers.config_task, integer, jsonb, text[]) IS
-  'internal: abandons or schedules an unstarted instance whose conditions are met';
 
--- A new unstarted instance of a task, seeded with what the session fired before p_seq.
-CREATE FUNCTION triggers._new_instance(p_session text, p_task triggers.config_task,
-                                       p_trigger text, p_kwargs jsonb, p_seq bigint,
-                                       OUT n integer, OUT kwargs jsonb, OUT abandon text[])
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  SELECT coalesce(max(i.n) + 1, 0) INTO n FROM triggers.instance AS i
-  WHERE i.session = p_session AND i.task = p_task.task;
-  SELECT coalesce(jsonb_object_agg(a.trig, l.kwargs), '{}'::jsonb) INTO kwargs
-  FROM unnest(p_task.after) AS a(trig)
-  CROSS JOIN LATERAL (SELECT e.kwargs FROM triggers.event AS e
-                      WHERE e.session = p_session AND e.trigger = a.trig AND e.seq < p_seq
-                      ORDER BY e.seq DESC LIMIT 1) AS l
-  WHERE a.trig <> p_trigger;
-  SELECT coalesce(array_agg(DISTINCT u.trig), '{}'::text[]) INTO abandon
-  FROM unnest(p_task.unless) AS u(trig)
-  WHERE u.trig <> p_trigger
-    AND EXISTS (SELECT FROM triggers.event AS e
-                WHERE e.session = p_session AND e.trigger = u.trig AND e.seq < p_seq);
-  IF p_trigger = ANY (p_task.after) THEN
-    kwargs := kwargs || jsonb_build_object(p_trigger, p_kwargs);
-  END IF;
-  IF p_trigger = ANY (p_task.unless) THEN
-    abandon := abandon || p_trigger;
-  END IF;
-  INSERT INTO triggers.instance (session, task, n, status, kwargs, abandon_state, metadata)
-  VALUES (p_session, p_task.task, n, 'unstarted', kwargs, abandon,
-          triggers._stamp(jsonb_build_object('depth', 0, 'timestamps',
-                                             jsonb_build_object('created', now())), 'unstarted'));
-END $$;
-COMMENT ON FUNCTION triggers._new_instance(text, triggers.config_task, text, jsonb, bigint) IS
-  'internal: creates an instance for a fire, seeded with the latest kwargs of earlier fires';
 
--- Applies fire number p_seq (trigger, kwargs) to the tasks of a configuration that
--- use the trigger (all of them, or only p_only when given): SPEC section 3.
--- Returns the instances it scheduled.  The session row must be locked.
-CREATE FUNCTION triggers._apply(p_session text, p_config bigint, p_trigger text, p_kwargs jsonb,
-                                p_seq bigint, p_only text[]) RETURNS text[]
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_task triggers.config_task;
-  v_inst record;
-  v_applied boolean;
-  v_exists boolean;
-  v_new record;
-  v_name text;
-  v_scheduled text[] := '{}';
-BEGIN
-  FOR v_task IN
-    SELECT c.* FROM triggers.config_trigger AS g
-    JOIN triggers.config_task AS c ON c.config_id = g.config_id AND c.task = g.task
-    WHERE g.config_id = p_config AND g.trigger = p_trigger AND (p_only IS NULL OR g.task = ANY (p_only))
-    ORDER BY g.task
-  LOOP
-    v_applied := false;
-    v_exists := EXISTS (SELECT FROM triggers.instance AS i
-                        WHERE i.session = p_session AND i.task = v_task.task);
-    FOR v_inst IN
-      SELECT i.n, i.kwargs, i.abandon_state FROM triggers.instance AS i
-      WHERE i.session = p_session AND i.task = v_task.task AND i.status = 'unstarted'
-      ORDER BY i.n
-    LOOP
-      IF p_trigger = ANY (v_task.after) AND NOT v_inst.kwargs ? p_trigger THEN
-        v_inst.kwargs := v_inst.kwargs || jsonb_build_object(p_trigger, p_kwargs);
-        v_applied := true;
-      END IF;
-      IF p_trigger = ANY (v_task.unless) AND NOT p_trigger = ANY (v_inst.abandon_state) THEN
-        v_inst.abandon_state := v_inst.abandon_state || p_trigger;
-      END IF;
-      UPDATE triggers.instance AS i SET kwargs = v_inst.kwargs, abandon_state = v_inst.abandon_state
-      WHERE i.session = p_session AND i.task = v_task.task AND i.n = v_inst.n
-        AND (i.kwargs IS DISTINCT FROM v_inst.kwargs OR i.abandon_state IS DISTINCT FROM v_inst.abandon_state);
-      v_name := triggers._settle(p_session, v_task, v_inst.n, v_inst.kwargs, v_inst.abandon_state);
-      IF v_name IS NOT NULL THEN v_scheduled := v_scheduled || v_name; END IF;
-    END LOOP;
-    IF NOT v_exists OR (p_trigger = v_task.every AND NOT v_applied) THEN
-      v_new := triggers._new_instance(p_session, v_task, p_trigger, p_kwargs, p_seq);
-      v_name := triggers._settle(p_session, v_task, v_new.n, v_new.kwargs, v_new.abandon);
-      IF v_name IS NOT NULL THEN v_scheduled := v_scheduled || v_name; END IF;
-    END IF;
-  END LOOP;
-  RETURN v_scheduled;
-END $$;
+
+
+-- The fire path (src/pg/fire.cpp): SPEC section 3, in C++ over prepared statements.
+CREATE FUNCTION triggers._record_fire(session text, trigger text, kwargs jsonb) RETURNS text[]
+  AS 'MODULE_PATHNAME', 'triggers_record_fire'
+  LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION triggers._record_fire(text, text, jsonb) IS
+  'internal: records a fire (locking its session) and applies it; returns the instances scheduled';
+
+CREATE FUNCTION triggers._apply(session text, config_id bigint, trigger text, kwargs jsonb,
+                                seq bigint, only_tasks text[]) RETURNS text[]
+  AS 'MODULE_PATHNAME', 'triggers_apply'
+  LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION triggers._apply(text, bigint, text, jsonb, bigint, text[]) IS
-  'internal: applies one fire to the tasks that use its trigger';
-
--- Records a fire and applies it (the session is created if needed, and locked).
-CREATE FUNCTION triggers._record_fire(p_session text, p_trigger text, p_kwargs jsonb) RETURNS text[]
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_lock record;
-  v_scheduled text[] := '{}';
-BEGIN
-  v_lock := triggers._lock_session(p_session, true);
-  IF v_lock.config_id IS NOT NULL THEN
-    v_scheduled := triggers._apply(p_session, v_lock.config_id, p_trigger, p_kwargs, v_lock.seq, NULL);
-  END IF;
-  INSERT INTO triggers.event (session, trigger, seq, kwargs)
-  VALUES (p_session, p_trigger, v_lock.seq, p_kwargs);
-  RETURN v_scheduled;
-END $$;
-COMMENT ON FUNCTION triggers._record_fire(text, text, jsonb) IS 'internal: one fire, recorded and applied';
+  'internal: applies fire number seq to the tasks (or only those listed) that use its trigger';
 
 -- Moves a (locked) session to a new configuration; the session's earlier fires
 -- are applied, in order, to the tasks it did not have before.
@@ -625,12 +522,8 @@ COMMENT ON FUNCTION @extschema@.triggers_validate(jsonb) IS
 ------------------------------------------------------------------------------
 CREATE FUNCTION @extschema@.triggers_fire(session text, trigger_name text, kwargs jsonb DEFAULT '{}')
 RETURNS text[]
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  RETURN triggers._record_fire(triggers._check_name('session', $1),
-                               triggers._check_name('trigger name', $2),
-                               triggers._object($3, 'kwargs'));
-END $$;
+  AS 'MODULE_PATHNAME', 'triggers_fire'
+  LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.triggers_fire(text, text, jsonb) IS
   'fires a trigger into a session, in the caller''s transaction; returns the instances it scheduled';
 

@@ -8,4 +8,7 @@ namespace triggers {
 /* Called from _PG_init: reserves shared memory when preloaded. */
 void WakeupInit();
 
+/* Wakes the workers of `queue` when the current transaction commits. */
+void WakeQueue(const char *queue);
+
 }  // namespace triggers

@@ -6,11 +6,11 @@
  * hands plain C strings to a C++ helper, and turns the helper's palloc'd
  * answer back into a Datum — again owning nothing.
  */
+#include "triggers/arguments.hpp"
 #include "triggers/pg_boundary.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
-#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -66,7 +66,6 @@ char *CleanSource(const char *source) {
   return PallocString(parsed.text);
 }
 
-bool NameIsValid(const char *name) { return core::IsValidName(name); }
 bool QueueNameIsValid(const char *name) { return core::IsValidQueueName(name); }
 
 }  // namespace
@@ -118,18 +117,7 @@ TRIGGERS_FUNCTION(triggers_problems) {
  */
 TRIGGERS_FUNCTION(triggers_check_name) {
   char *what = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  if (PG_ARGISNULL(1))
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", what)));
-  text *name = PG_GETARG_TEXT_PP(1);
-  char *cname = text_to_cstring(name);
-  if (!NameIsValid(cname)) {
-    int full = static_cast<int>(strlen(cname));
-    int shown = pg_mbcliplen(cname, full, 64);
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("invalid %s \"%.*s%s\"", what, shown, cname, shown < full ? "..." : ""),
-                    errdetail("Names must be 1 to 255 characters without control characters.")));
-  }
-  PG_RETURN_TEXT_P(name);
+  PG_RETURN_TEXT_P(triggers::NameArg(fcinfo, 1, what));
 }
 
 /* triggers._is_queue_name(name text) returns boolean */

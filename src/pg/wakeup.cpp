@@ -23,10 +23,6 @@
 #include "triggers/pg_boundary.hpp"
 #include "triggers/wakeup.hpp"
 
-/* PostgreSQL's headers are C: silence what C++17 -Wextra says about them. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 extern "C" {
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -44,7 +40,6 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -251,6 +246,19 @@ void WakeupInit() {
   shmem_startup_hook = StartupShmem;
 }
 
+void WakeQueue(const char *queue) {
+  int slot = shared != nullptr && !IsParallelWorker() ? QueueSlotFor(queue) : -1;
+  if (slot < 0 || !EnsureWaker()) {
+    Notify(queue);
+    return;
+  }
+  if (!callback_registered) {
+    RegisterXactCallback(OnXactEvent, nullptr);
+    callback_registered = true;
+  }
+  pending_mask |= UINT64CONST(1) << slot;
+}
+
 }  // namespace triggers
 
 extern "C" {
@@ -265,17 +273,7 @@ void triggers_waker_main(Datum arg) { triggers::GuardedVoid(WakerLoop, &arg); }
  * when the current transaction commits (by the waker, or by a direct NOTIFY).
  */
 TRIGGERS_FUNCTION(triggers_wake) {
-  char *queue = text_to_cstring(PG_GETARG_TEXT_PP(0));
-  int slot = shared != nullptr && !IsParallelWorker() ? QueueSlotFor(queue) : -1;
-  if (slot < 0 || !EnsureWaker()) {
-    Notify(queue);
-    PG_RETURN_VOID();
-  }
-  if (!callback_registered) {
-    RegisterXactCallback(OnXactEvent, nullptr);
-    callback_registered = true;
-  }
-  pending_mask |= UINT64CONST(1) << slot;
+  triggers::WakeQueue(text_to_cstring(PG_GETARG_TEXT_PP(0)));
   PG_RETURN_VOID();
 }
 

@@ -376,17 +376,17 @@ void Worker::SubmitAnswer(Answer answer) {
   const Task& t = shared->task;
   switch (shared->kind) {
     case Answer::Kind::kFinish:
-      r.what = "finish task_id=" + std::to_string(t.task_id);
+      r.what = "finish of " + Describe(t);
       r.sql = kFinishSql;
       r.params = {std::to_string(t.task_id), shared->payload};
       break;
     case Answer::Kind::kFail:
-      r.what = "fail task_id=" + std::to_string(t.task_id);
+      r.what = "fail of " + Describe(t);
       r.sql = kFailSql;
       r.params = {std::to_string(t.task_id), shared->payload};
       break;
     case Answer::Kind::kHandBack:
-      r.what = "hand back task_id=" + std::to_string(t.task_id);
+      r.what = "hand-back of " + Describe(t);
       r.sql = kHandBackSql;
       r.params = {std::to_string(t.task_id)};
       break;
@@ -493,9 +493,10 @@ int Worker::PollTimeoutMs(TimePoint now) const {
   consider(conn_.NextDeadline());
   if (!options_.once && !stopping_ && conn_.connected() && !claim_in_flight_ && FreeSlots() > 0) consider(next_poll_);
   for (const auto& [id, a] : active_) {
-    if (!a->timed_out) consider(a->deadline);
+    bool killed = a->timed_out || a->lease_lost || a->handed_back;
+    if (!killed && a->process->running()) consider(a->deadline);
     consider(a->process->NextDeadline());
-    if (conn_.connected() && !a->heartbeat_in_flight) consider(a->next_heartbeat);
+    if (conn_.connected() && !a->heartbeat_in_flight && !a->lease_lost) consider(a->next_heartbeat);
   }
   for (const auto& [when, a] : delayed_answers_) consider(when);
   if (stopping_ && !killed_for_stop_) consider(stop_deadline_);

@@ -1,0 +1,214 @@
+# bench/lib.sh — shared by bench/run.sh (make bench) and bench/peers.sh (make bench-peers).
+# Source it; do not run it.
+#
+# Everything volatile (clusters, sockets, built helper programs, npm installs, raw
+# results) lives in one directory under the system temp dir ($TMPDIR, else /tmp),
+# removed at exit unless BENCH_KEEP=1.  Clusters are started with
+# test/lib/cluster.sh (fsync on, unix socket only) on ports 55540-55559 and are
+# always stopped by the EXIT trap.  Nothing here writes inside the repository.
+
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
+PGBIN="${PGBIN:-$(pg_config --bindir)}"
+TMPROOT="${TMPDIR:-/tmp}"
+DURATION="${DURATION:-5}"                 # seconds per pgbench run
+PORT_BASE="${BENCH_PORT:-55540}"          # we use PORT_BASE .. PORT_BASE+3, all within 55540-55559
+WORKER_BIN="${TRIGGERS_WORKER:-$REPO_DIR/src/worker/triggers-worker}"
+CXX="${CXX:-g++}"
+
+if [ "$PORT_BASE" -lt 55540 ] || [ "$PORT_BASE" -gt 55556 ]; then
+  echo "BENCH_PORT must be within 55540-55556 (we use 4 ports from it)" >&2; exit 2
+fi
+[ -x "$PGBIN/initdb" ] || { echo "initdb not found in PGBIN=$PGBIN; set PGBIN" >&2; exit 1; }
+[ -x "$PGBIN/pgbench" ] || { echo "pgbench not found in PGBIN=$PGBIN" >&2; exit 1; }
+
+WORK="$(mktemp -d "$TMPROOT/triggers-bench.XXXXXX")"
+chmod 755 "$WORK"                          # the server (user postgres) lives below it
+RESULTS="$WORK/results.tsv"                # key <TAB> value, one measurement a line
+: > "$RESULTS"
+BENCH_T0=$(date +%s)
+
+_CLUSTERS=()    # cluster directories we started
+_BG_PIDS=()     # background processes we started (killed by pid at exit)
+
+cleanup() {
+  local rc=$?
+  set +e
+  for p in "${_BG_PIDS[@]}"; do
+    kill -0 "$p" 2>/dev/null && kill "$p" 2>/dev/null
+  done
+  for p in "${_BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  for d in "${_CLUSTERS[@]}"; do
+    bash "$REPO_DIR/test/lib/cluster.sh" stop "$d" immediate >/dev/null 2>&1
+  done
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then
+    echo "work dir kept: $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "interrupted" >&2; exit 130' INT TERM
+
+log() { printf '[%4ss] %s\n' "$(( $(date +%s) - BENCH_T0 ))" "$*" >&2; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+# record KEY VALUE: one measurement.  get KEY: its value, or empty.
+record() { printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
+get() { awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { if (v != "") print v }' "$RESULTS"; }
+
+now_ns() { date +%s%N; }
+
+# ---------------------------------------------------------------------------
+# Clusters.  start_cluster NAME PORT [postgresql.conf lines...]; then use NAME
+# with `on NAME cmd...` to run a client command against it.
+declare -A _PORT=()
+start_cluster() {
+  local name=$1 port=$2; shift 2
+  local dir="$WORK/$name"
+  _CLUSTERS+=("$dir")
+  bash "$REPO_DIR/test/lib/cluster.sh" start "$dir" "$port" \
+    "shared_buffers = 128MB" "max_wal_size = 2GB" "checkpoint_timeout = 30min" \
+    "synchronous_commit = on" "log_min_messages = warning" "$@" \
+    || { tail -n 30 "$dir/server.log" >&2 2>/dev/null; die "cluster $name did not start"; }
+  _PORT[$name]=$port
+  on "$name" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench" >/dev/null
+}
+# on NAME [DB=bench] -- runs a command with PGHOST/PGPORT/PGUSER/PGDATABASE set
+on() {
+  local name=$1; shift
+  PGHOST="$WORK/$name/sock" PGPORT="${_PORT[$name]}" PGUSER=postgres PGDATABASE="${PGDATABASE_OVERRIDE:-bench}" "$@"
+}
+# sql NAME [psql args...]: quiet psql, stops on the first error, unaligned output
+sql() {
+  local name=$1; shift
+  on "$name" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"
+}
+sqldb() { local name=$1 db=$2; shift 2; PGDATABASE_OVERRIDE=$db sql "$name" "$@"; }
+set_sync() {   # NAME on|off: cluster-wide synchronous_commit for new sessions
+  sql "$1" -d postgres -c "ALTER SYSTEM SET synchronous_commit = $2" -c "SELECT pg_reload_conf()" >/dev/null
+  local i
+  for i in $(seq 1 50); do
+    [ "$(sql "$1" -d postgres -c 'SHOW synchronous_commit')" = "$2" ] && return 0
+    sleep 0.1
+  done
+  die "synchronous_commit did not become $2"
+}
+postmaster_pid() { head -n 1 "$WORK/$1/data/postmaster.pid"; }
+
+# ---------------------------------------------------------------------------
+# Memory sampler: every 0.25 s, the peak VmHWM and RssAnon (kB) of the backends of
+# cluster NAME connected to database DB (ps title "postgres: postgres DB [local]"),
+# or of the processes whose pids are listed in a file.  Writes "hwm anon" to OUT.
+#   mem_sampler_start NAME DB OUT   /   mem_sampler_start_pids PIDFILE OUT
+#   mem_sampler_stop
+_MEM_PID=""
+_mem_loop() {   # OUT, then a command printing the pids to look at
+  local out=$1; shift
+  local hwm=0 anon=0 p v a
+  echo "0 0" > "$out"
+  while :; do
+    for p in $("$@" 2>/dev/null); do
+      [ -r "/proc/$p/status" ] || continue
+      v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+      a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+      [ -n "$v" ] && [ "$v" -gt "$hwm" ] && hwm=$v
+      [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+    done
+    echo "$hwm $anon" > "$out.tmp" && mv "$out.tmp" "$out"
+    sleep 0.25
+  done
+}
+_backends_of() {   # postmaster pid, database
+  local c
+  for c in $(pgrep -P "$1" 2>/dev/null); do
+    grep -qa "postgres: postgres $2 \[local\]" "/proc/$c/cmdline" 2>/dev/null && echo "$c"
+  done
+  return 0
+}
+_pids_in() { cat "$1" 2>/dev/null || true; }
+mem_sampler_start() {
+  _mem_loop "$3" _backends_of "$(postmaster_pid "$1")" "$2" &
+  _MEM_PID=$!; _BG_PIDS+=("$_MEM_PID")
+}
+mem_sampler_start_pids() {
+  _mem_loop "$2" _pids_in "$1" &
+  _MEM_PID=$!; _BG_PIDS+=("$_MEM_PID")
+}
+mem_sampler_stop() {
+  if [ -n "$_MEM_PID" ]; then
+    sleep 0.3   # one more sample
+    kill "$_MEM_PID" 2>/dev/null || true
+    wait "$_MEM_PID" 2>/dev/null || true
+    _MEM_PID=""
+  fi
+}
+# record_max KEY VALUE: keeps the largest value seen for KEY
+record_max() {
+  local old; old=$(get "$1")
+  if [ -z "$old" ] || [ "${2%.*}" -gt "${old%.*}" ]; then record "$1" "$2"; fi
+}
+
+# ---------------------------------------------------------------------------
+# pgbench.  run_pgbench NAME KEY SCRIPT CLIENTS [extra args]: records KEY = tps
+# (pgbench's "without initial connection time") and KEY.lat = latency average ms.
+# Fails loudly when pgbench fails or reports failed transactions.
+run_pgbench() {
+  local name=$1 key=$2 script=$3 clients=$4; shift 4
+  local jobs=$(( clients < 2 ? clients : 2 ))
+  local out tps lat failed
+  if ! out=$(on "$name" "$PGBIN/pgbench" -n -c "$clients" -j "$jobs" -T "$DURATION" -f "$script" "$@" 2>&1); then
+    echo "$out" | tail -n 20 >&2; die "pgbench $key failed"
+  fi
+  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
+  lat=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' <<<"$out")
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
+  [ -n "$tps" ] || { echo "$out" | tail -n 20 >&2; die "pgbench $key: no tps in its output"; }
+  [ "${failed:-0}" = 0 ] || { echo "$out" | tail -n 20 >&2; die "pgbench $key: $failed failed transactions"; }
+  record "$key" "$tps"
+  record "$key.lat" "$lat"
+  log "$(printf '%-40s %10.0f tps  %7.3f ms' "$key" "$tps" "$lat")"
+}
+
+# ---------------------------------------------------------------------------
+# Helper programs (C++/libpq), built into the work dir.
+build_helpers() {
+  local inc lib
+  inc=$(pg_config --includedir); lib=$(pg_config --libdir)
+  for prog in drain_baseline latency; do
+    "$CXX" -std=c++17 -O2 -Wall -Wextra -Werror -I"$inc" -o "$WORK/$prog" "$BENCH_DIR/$prog.cpp" \
+      -L"$lib" -lpq || die "could not build bench/$prog.cpp (needs g++ and libpq-dev)"
+  done
+}
+
+# ---------------------------------------------------------------------------
+# The extension.  install_extension NAME DB: (re)creates it; fails clearly when
+# the installed files are broken (e.g. a concurrent `make install`).
+create_extension() {
+  local name=$1 db=${2:-bench} err
+  if ! err=$(sqldb "$name" "$db" -c "DROP EXTENSION IF EXISTS triggers CASCADE" -c "CREATE EXTENSION triggers" 2>&1); then
+    echo "$err" >&2
+    die "CREATE EXTENSION triggers failed in cluster $name; run 'make install' at $REPO_DIR (the installed files may be from a build in progress)"
+  fi
+}
+
+# Workflows used by the benchmark (SPEC section 3 syntax).
+#   one:   t runs on every fire of "go" (each fire schedules one new instance);
+#          d is a one-shot task on "once" (after its first fire, "once" schedules nothing).
+#   chain: t1 after a and b, t2 after t1, t3 after t2 and again on every "c".
+WF_ONE='{"t": {"after": [], "andEvery": "go", "run": "noop"}, "d": {"after": ["once"], "run": "noop"}}'
+WF_CHAIN='{"t1": {"after": ["a", "b"], "run": "noop"}, "t2": {"after": ["t1"], "run": "noop"}, "t3": {"after": ["t2"], "andEvery": "c", "run": "noop"}}'
+
+# ---------------------------------------------------------------------------
+# Machine / version facts for the report header.
+machine_facts() {
+  local model mem
+  model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+  mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "- machine: $(nproc) CPUs ($model), $mem RAM, $(uname -sr)"
+  echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: other work may run at the same time)"
+}

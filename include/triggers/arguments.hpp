@@ -1,0 +1,22 @@
+/*
+ * arguments.hpp — checking SQL arguments the way SPEC section 4 says:
+ * 22004 for a NULL name, 22023 for a bad one, {} for a NULL object.
+ * These call PostgreSQL and may raise: use them from frames that own nothing.
+ */
+#pragma once
+
+#include "triggers/pg_boundary.hpp"
+
+extern "C" {
+#include "utils/jsonb.h"
+}
+
+namespace triggers {
+
+/* Argument argno as a name of 1-255 characters without control characters. */
+text *NameArg(FunctionCallInfo fcinfo, int argno, const char *what);
+
+/* Argument argno as a JSON object: SQL NULL or JSON null give {}; anything else is 22023. */
+Datum ObjectArg(FunctionCallInfo fcinfo, int argno, const char *what);
+
+}  // namespace triggers

@@ -1,0 +1,273 @@
+/*
+ * fire.cpp — the fire path: SPEC section 3, "Firing trigger T with kwargs K
+ * in session S".  Each step is one SQL statement, prepared once per backend
+ * (SPI_keepplan) and bound to Datums; the C++ here is only the control flow.
+ * This file owns no C++ objects: every frame may be unwound by ereport.
+ */
+#include "triggers/fire.hpp"
+#include "triggers/wakeup.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+}
+
+namespace {
+
+/* Step 0: create or lock the session row; the fire's sequence number. */
+const char *const kLockSql =
+    "INSERT INTO triggers.session AS s (session, fires) VALUES ($1, 1) "
+    "ON CONFLICT (session) DO UPDATE SET fires = s.fires + 1, last_activity = pg_catalog.now() "
+    "RETURNING s.config_id, s.fires";
+
+/* The tasks of a configuration that use a trigger (all, or those in $3). */
+const char *const kTasksSql =
+    "SELECT c.task, c.after, c.unless, c.every, c.queue, c.run, c.with_params "
+    "FROM triggers.config_trigger AS g "
+    "JOIN triggers.config_task AS c ON c.config_id = g.config_id AND c.task = g.task "
+    "WHERE g.config_id = $1 AND g.trigger = $2 AND ($3 IS NULL OR g.task = ANY ($3)) "
+    "ORDER BY g.task";
+
+/*
+ * Shared tail of the two instance statements: from CTE "s" (n, kwargs,
+ * abandon, status) give scheduled instances a task_id and a queue row.
+ * Parameters: $1 session, $2 task, $3 trigger, $4 kwargs, $5 after,
+ * $6 unless, $7 queue, $8 run, $9 withParams, $10 seq.
+ */
+#define STATUS_OF(rel)                                                                   \
+  "CASE WHEN pg_catalog.cardinality($6::text[]) > 0 AND $6 OPERATOR(pg_catalog.<@) " rel \
+  ".abandon THEN 'abandoned' WHEN " rel ".kwargs OPERATOR(pg_catalog.?&) $5 "             \
+  "THEN 'scheduled' ELSE 'unstarted' END"
+#define QUEUE_TAIL                                                                        \
+  "t AS (SELECT s.*, CASE WHEN s.status = 'scheduled' "                                   \
+  "      THEN pg_catalog.nextval('triggers.task_id_seq') END AS task_id FROM s), "        \
+  "q AS (INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) " \
+  "      SELECT t.task_id, $7, pg_catalog.now(), $1, $2, t.n, $8, "                       \
+  "             CASE WHEN $9::jsonb IS NULL THEN t.kwargs ELSE triggers._merge($9, t.kwargs) END " \
+  "      FROM t WHERE t.status = 'scheduled') "
+#define STAMP(meta, status)                                                               \
+  meta " OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('timestamps', "            \
+  "CASE WHEN pg_catalog.jsonb_typeof(" meta " -> 'timestamps') = 'object' "               \
+  "THEN " meta " -> 'timestamps' ELSE '{}'::jsonb END OPERATOR(pg_catalog.||) "           \
+  "pg_catalog.jsonb_build_object('lastModified', pg_catalog.now(), " status ", pg_catalog.now()))"
+
+/* Step 1 for existing instances: apply T to the unstarted ones, then step 3. */
+const char *const kApplySql =
+    "WITH o AS (SELECT i.n, i.kwargs, i.abandon_state FROM triggers.instance AS i "
+    "           WHERE i.session = $1 AND i.task = $2 AND i.status = 'unstarted' FOR UPDATE), "
+    "w AS (SELECT o.n, ($3 = ANY ($5) AND NOT o.kwargs ? $3) AS applied, "
+    "      CASE WHEN $3 = ANY ($5) AND NOT o.kwargs ? $3 "
+    "           THEN o.kwargs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object($3, $4) "
+    "           ELSE o.kwargs END AS kwargs, "
+    "      CASE WHEN $3 = ANY ($6) AND NOT $3 = ANY (o.abandon_state) "
+    "           THEN o.abandon_state OPERATOR(pg_catalog.||) $3 ELSE o.abandon_state END AS abandon "
+    "      FROM o), "
+    "s AS (SELECT w.*, " STATUS_OF("w") " AS status FROM w), "
+    QUEUE_TAIL ", "
+    "u AS (UPDATE triggers.instance AS i SET kwargs = t.kwargs, abandon_state = t.abandon, "
+    "      status = t.status, task_id = coalesce(t.task_id, i.task_id), "
+    "      answer = CASE WHEN t.status = 'scheduled' THEN NULL ELSE i.answer END, "
+    "      metadata = CASE WHEN t.status = 'unstarted' THEN i.metadata ELSE "
+           STAMP("i.metadata", "t.status") " END "
+    "      FROM t WHERE i.session = $1 AND i.task = $2 AND i.n = t.n "
+    "        AND (t.status <> 'unstarted' OR i.kwargs IS DISTINCT FROM t.kwargs "
+    "             OR i.abandon_state IS DISTINCT FROM t.abandon)) "
+    "SELECT (SELECT pg_catalog.max(i.n) FROM triggers.instance AS i "
+    "        WHERE i.session = $1 AND i.task = $2) AS max_n, "
+    "       coalesce(pg_catalog.bool_or(t.applied), false) AS applied, "
+    "       pg_catalog.array_agg($2 OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||) t.n "
+    "                            ORDER BY t.n) FILTER (WHERE t.status = 'scheduled') AS scheduled "
+    "FROM t";
+
+/* Steps 1-2 for a new instance: seeded with the latest kwargs fired before $10. */
+const char *const kNewInstanceSql =
+    "WITH v AS (SELECT "
+    "  coalesce((SELECT pg_catalog.max(i.n) + 1 FROM triggers.instance AS i "
+    "            WHERE i.session = $1 AND i.task = $2), 0) AS n, "
+    "  (SELECT coalesce(pg_catalog.jsonb_object_agg(a.trig, l.kwargs), '{}'::jsonb) "
+    "   FROM pg_catalog.unnest($5::text[]) AS a(trig) "
+    "   CROSS JOIN LATERAL (SELECT e.kwargs FROM triggers.event AS e "
+    "                       WHERE e.session = $1 AND e.trigger = a.trig AND e.seq < $10 "
+    "                       ORDER BY e.seq DESC LIMIT 1) AS l "
+    "   WHERE a.trig <> $3) "
+    "  OPERATOR(pg_catalog.||) CASE WHEN $3 = ANY ($5) THEN pg_catalog.jsonb_build_object($3, $4) "
+    "                               ELSE '{}'::jsonb END AS kwargs, "
+    "  ARRAY(SELECT DISTINCT u.trig FROM pg_catalog.unnest($6::text[]) AS u(trig) "
+    "        WHERE u.trig <> $3 AND EXISTS (SELECT FROM triggers.event AS e "
+    "              WHERE e.session = $1 AND e.trigger = u.trig AND e.seq < $10)) "
+    "  OPERATOR(pg_catalog.||) CASE WHEN $3 = ANY ($6) THEN ARRAY[$3] ELSE '{}'::text[] END AS abandon), "
+    "s AS (SELECT v.*, " STATUS_OF("v") " AS status FROM v), "
+    QUEUE_TAIL ", "
+    "ins AS (INSERT INTO triggers.instance (session, task, n, status, kwargs, abandon_state, metadata, task_id) "
+    "        SELECT $1, $2, t.n, t.status, t.kwargs, t.abandon, "
+    "               pg_catalog.jsonb_build_object('depth', 0, 'timestamps', "
+    "                 pg_catalog.jsonb_build_object('created', pg_catalog.now(), 'lastModified', pg_catalog.now(), "
+    "                                               'unstarted', pg_catalog.now(), t.status, pg_catalog.now())), "
+    "               t.task_id FROM t) "
+    "SELECT t.n, t.status FROM t";
+
+const char *const kEventSql =
+    "INSERT INTO triggers.event (session, trigger, seq, kwargs) VALUES ($1, $2, $3, $4)";
+
+struct Plans {
+  SPIPlanPtr lock, tasks, apply, new_instance, event;
+};
+Plans plans;
+
+/* Plans once, generically: the statements are all short index lookups, so
+ * re-planning them per call (plancache's custom plans) would cost more than
+ * running them. */
+SPIPlanPtr Prepare(const char *sql, int nargs, Oid *types) {
+  SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+  if (plan == nullptr)
+    elog(ERROR, "triggers: could not prepare a statement: %s", SPI_result_code_string(SPI_result));
+  if (SPI_keepplan(plan) != 0) elog(ERROR, "triggers: could not keep a prepared statement");
+  return plan;
+}
+
+/* Prepares the statements on first use; they live as long as the backend. */
+void PreparePlans() {
+  if (plans.event != nullptr) return;
+  Oid lock_types[] = {TEXTOID};
+  Oid task_types[] = {INT8OID, TEXTOID, TEXTARRAYOID};
+  Oid step_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID,
+                      TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
+  Oid event_types[] = {TEXTOID, TEXTOID, INT8OID, JSONBOID};
+  plans.lock = Prepare(kLockSql, 1, lock_types);
+  plans.tasks = Prepare(kTasksSql, 3, task_types);
+  plans.apply = Prepare(kApplySql, 10, step_types);
+  plans.new_instance = Prepare(kNewInstanceSql, 10, step_types);
+  plans.event = Prepare(kEventSql, 4, event_types);
+}
+
+void Run(SPIPlanPtr plan, Datum *values, const char *nulls, int expected) {
+  int rc = SPI_execute_plan(plan, values, nulls, false, 0);
+  if (rc != expected) elog(ERROR, "triggers: statement failed: %s", SPI_result_code_string(rc));
+}
+
+Datum Column(int col, bool *isnull, int row = 0) {
+  return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+/* Names scheduled so far, kept in the caller's memory context. */
+struct Scheduled {
+  Datum *names;
+  int count, capacity;
+  MemoryContext context;
+};
+
+/* Appends a name; call with out->context current. */
+void Push(Scheduled *out, Datum name) {
+  if (out->count == out->capacity) {
+    out->capacity = out->capacity * 2 + 8;
+    out->names = out->names ? static_cast<Datum *>(repalloc(out->names, sizeof(Datum) * out->capacity))
+                            : static_cast<Datum *>(palloc(sizeof(Datum) * out->capacity));
+  }
+  out->names[out->count++] = name;
+}
+
+void Add(Scheduled *out, const char *task, int n) {
+  MemoryContext old = MemoryContextSwitchTo(out->context);
+  Push(out, CStringGetTextDatum(psprintf("%s#%d", task, n)));
+  MemoryContextSwitchTo(old);
+}
+
+void AddArray(Scheduled *out, Datum names) {
+  Datum *items;
+  bool *nulls;
+  int count;
+  deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
+  MemoryContext old = MemoryContextSwitchTo(out->context);
+  for (int i = 0; i < count; ++i) Push(out, PointerGetDatum(DatumGetTextPCopy(items[i])));
+  MemoryContextSwitchTo(old);
+}
+
+/*
+ * Applies one fire to one task (steps 1-3).  `row` is the task's row of
+ * kTasksSql in `tasks`.  Returns true when it scheduled something.
+ */
+bool ApplyToTask(SPITupleTable *tasks, int row, Datum session, Datum trigger, Datum kwargs,
+                 Datum seq, Scheduled *out) {
+  HeapTuple tuple = tasks->vals[row];
+  TupleDesc desc = tasks->tupdesc;
+  bool isnull[7];
+  Datum cfg[7];
+  for (int i = 0; i < 7; ++i) cfg[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
+  /* $1 session, $2 task, $3 trigger, $4 kwargs, $5 after, $6 unless, $7 queue, $8 run, $9 withParams, $10 seq */
+  Datum values[10] = {session, cfg[0], trigger, kwargs, cfg[1], cfg[2], cfg[4], cfg[5], cfg[6], seq};
+  char nulls[11] = "          ";
+  if (isnull[6]) nulls[8] = 'n';
+  char *task = TextDatumGetCString(cfg[0]);
+  bool scheduled = false;
+
+  Run(plans.apply, values, nulls, SPI_OK_SELECT);
+  bool max_null, applied_null, names_null;
+  (void)Column(1, &max_null);
+  bool applied = DatumGetBool(Column(2, &applied_null));
+  Datum names = Column(3, &names_null);
+  if (!names_null) {
+    AddArray(out, names);
+    scheduled = true;
+  }
+  bool is_every = !isnull[3] && strcmp(TextDatumGetCString(cfg[3]), TextDatumGetCString(trigger)) == 0;
+  if (max_null || (is_every && !applied)) {
+    Run(plans.new_instance, values, nulls, SPI_OK_SELECT);
+    bool n_null, status_null;
+    int n = DatumGetInt32(Column(1, &n_null));
+    char *status = TextDatumGetCString(Column(2, &status_null));
+    if (strcmp(status, "scheduled") == 0) {
+      Add(out, task, n);
+      scheduled = true;
+    }
+  }
+  if (scheduled) triggers::WakeQueue(TextDatumGetCString(cfg[4]));
+  return scheduled;
+}
+
+}  // namespace
+
+namespace triggers {
+
+/* Applies a fire to the tasks of `config` using `trigger` (or only those in `only`). */
+Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum seq, Datum only,
+                bool only_null, MemoryContext result_context) {
+  PreparePlans();
+  Scheduled out{nullptr, 0, 0, result_context};
+  Datum task_values[3] = {config, trigger, only};
+  char task_nulls[4] = "   ";
+  if (only_null) task_nulls[2] = 'n';
+  Run(plans.tasks, task_values, task_nulls, SPI_OK_SELECT);
+  SPITupleTable *tasks = SPI_tuptable; /* kept until SPI_finish */
+  uint64 ntasks = SPI_processed;
+  for (uint64 row = 0; row < ntasks; ++row)
+    ApplyToTask(tasks, static_cast<int>(row), session, trigger, kwargs, seq, &out);
+  MemoryContext old = MemoryContextSwitchTo(result_context);
+  ArrayType *result = construct_array(out.names, out.count, TEXTOID, -1, false, TYPALIGN_INT);
+  MemoryContextSwitchTo(old);
+  return PointerGetDatum(result);
+}
+
+Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
+  PreparePlans();
+  Datum lock_values[1] = {session};
+  Run(plans.lock, lock_values, " ", SPI_OK_INSERT_RETURNING);
+  bool config_null, seq_null;
+  Datum config = Column(1, &config_null);
+  Datum seq = Column(2, &seq_null);
+  Datum result;
+  if (config_null) {
+    MemoryContext old = MemoryContextSwitchTo(result_context);
+    result = PointerGetDatum(construct_empty_array(TEXTOID));
+    MemoryContextSwitchTo(old);
+  } else {
+    result = ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
+  }
+  Datum event_values[4] = {session, trigger, seq, kwargs};
+  Run(plans.event, event_values, "    ", SPI_OK_INSERT);
+  return result;
+}
+
+}  // namespace triggers
