@@ -215,6 +215,9 @@ SELECT triggers_fire('fb-7b', 'go');
 SELECT * FROM pg_temp.run_queue('fb');
 SELECT triggers_state('fb-7') -> 'tasks';
 SELECT triggers_state('fb-7b') -> 'tasks';
+-- starting the same workflow again keeps the version the session has
+SELECT triggers_start('fb-7', 'fb_versioned');
+SELECT triggers_state('fb-7') -> 'tasks';
 
 ------------------------------------------------------------------------------
 -- "using": the queue named by the task (default "default").

@@ -4,6 +4,17 @@
 -- round-trip exactly.  Sessions "nm*", workflows "nm*".
 \set SHOW_CONTEXT never
 
+-- Runs a statement that must fail; shows its SQLSTATE and message, control
+-- characters in the message shown as "?".
+CREATE FUNCTION pg_temp.err(stmt text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE stmt;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '[\x01-\x1f\x7f\u0080-\u009f]', '?', 'g');
+END $$;
+
 CREATE TEMP TABLE nm (label text PRIMARY KEY, v text NOT NULL);
 INSERT INTO nm VALUES
   ('session',  'nm it''s "quoted"; DROP TABLE x; -- \ \\ $$ $q$ %s %% é ü 漢字 🎉 \n'),
@@ -66,11 +77,16 @@ SELECT triggers_state('nm-Case') #> '{metadata,latest_kwargs}' AS upper_case,
 -- 255 characters (whatever their byte length) are fine, 256 are not.
 ------------------------------------------------------------------------------
 SELECT label, triggers_fire(v, v) FROM nm WHERE label LIKE 's255%' ORDER BY label;
-SELECT label, triggers_configure(v, jsonb_build_object(v, jsonb_build_object('after', jsonb_build_array(v),
-                                                                             'run', v)))
+-- a task named like that, and a task waiting for a trigger named like that
+SELECT label, triggers_configure(v, jsonb_build_object(v, jsonb_build_object('after', '["go"]'::jsonb, 'run', v),
+                                                       't', jsonb_build_object('after', jsonb_build_array(v),
+                                                                               'run', 'r')))
 FROM nm WHERE label LIKE 's255%' ORDER BY label;
-SELECT label, length(i.session), length(i.task), i.status FROM nm JOIN triggers.instances AS i ON i.session = nm.v
-ORDER BY label;
+SELECT label, triggers_fire(v, 'go') = ARRAY[v || '#0'] AS scheduled FROM nm WHERE label LIKE 's255%' ORDER BY label;
+SELECT label, length(i.session) AS session, length(i.task) AS task, length(i.instance) AS instance, i.status,
+       ARRAY(SELECT length(k) FROM jsonb_object_keys(i.kwargs) AS k) AS triggers
+FROM nm JOIN triggers.instances AS i ON i.session = nm.v
+WHERE label LIKE 's255%' ORDER BY label, i.task;
 SELECT label, triggers_load_workflow(v, '{"t": {"after": ["a"], "run": "r"}}') FROM nm WHERE label LIKE 's255%'
 ORDER BY label;
 SELECT count(*) FROM triggers_claim((SELECT v FROM nm WHERE label = 's255mb'), '{nm.none}');
@@ -121,40 +137,24 @@ SELECT * FROM triggers_claim('');
 \echo SQLSTATE: :SQLSTATE
 SELECT triggers_state('');
 \echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire(E'nm\ttab', 'a');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire(E'nm\nnewline', 'a');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire(E'nm\rreturn', 'a');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire(E'nm\x01', 'a');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire(E'nm\x7f', 'a');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire(E'nm\u0085', 'a');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire(E'nm\u009f', 'a');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire('nm-ctl', E'a\tb');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_fire('nm-ctl', E'\x1b[31m');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_configure(E'nm\x02', '{"t": {"after": ["a"], "run": "r"}}');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_start(E'nm\n', 'nm_none');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_start('nm-ctl', E'wf\n');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_load_workflow(E'wf\t', '{"t": {"after": ["a"], "run": "r"}}');
-\echo SQLSTATE: :SQLSTATE
-INSERT INTO triggers.workflow (name, definition) VALUES (E'wf\x7f', '{"t": {"after": ["a"], "run": "r"}}');
-\echo SQLSTATE: :SQLSTATE
-SELECT * FROM triggers_claim(E'worker\n');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_configure('nm-ctl', E'{"t\\n": {"after": ["a"], "run": "r"}}');
-\echo SQLSTATE: :SQLSTATE
-SELECT triggers_configure('nm-ctl', E'{"t": {"after": ["a\\u0085"], "run": "r"}}');
-\echo SQLSTATE: :SQLSTATE
+-- (their messages would print the control characters: shown through pg_temp.err)
+SELECT pg_temp.err($q$SELECT triggers_fire(E'nm\ttab', 'a')$q$);
+SELECT pg_temp.err($q$SELECT triggers_fire(E'nm\nnewline', 'a')$q$);
+SELECT pg_temp.err($q$SELECT triggers_fire(E'nm\rreturn', 'a')$q$);
+SELECT pg_temp.err($q$SELECT triggers_fire(E'nm\x01', 'a')$q$);
+SELECT pg_temp.err($q$SELECT triggers_fire(E'nm\x7f', 'a')$q$);
+SELECT pg_temp.err($q$SELECT triggers_fire(E'nm\u0085', 'a')$q$);
+SELECT pg_temp.err($q$SELECT triggers_fire(E'nm\u009f', 'a')$q$);
+SELECT pg_temp.err($q$SELECT triggers_fire('nm-ctl', E'a\tb')$q$);
+SELECT pg_temp.err($q$SELECT triggers_fire('nm-ctl', E'\x1b[31m')$q$);
+SELECT pg_temp.err($q$SELECT triggers_configure(E'nm\x02', '{"t": {"after": ["a"], "run": "r"}}')$q$);
+SELECT pg_temp.err($q$SELECT triggers_start(E'nm\n', 'nm_none')$q$);
+SELECT pg_temp.err($q$SELECT triggers_start('nm-ctl', E'wf\n')$q$);
+SELECT pg_temp.err($q$SELECT triggers_load_workflow(E'wf\t', '{"t": {"after": ["a"], "run": "r"}}')$q$);
+SELECT pg_temp.err($q$INSERT INTO triggers.workflow (name, definition) VALUES (E'wf\x7f', '{"t": {"after": ["a"], "run": "r"}}')$q$);
+SELECT pg_temp.err($q$SELECT * FROM triggers_claim(E'worker\n')$q$);
+SELECT pg_temp.err($q$SELECT triggers_configure('nm-ctl', E'{"t\\n": {"after": ["a"], "run": "r"}}')$q$);
+SELECT pg_temp.err($q$SELECT triggers_configure('nm-ctl', E'{"t": {"after": ["a\\u0085"], "run": "r"}}')$q$);
 -- nothing was created
 SELECT count(*) FROM triggers.instances WHERE session ~ '[[:cntrl:]]' OR session = '';
 SELECT count(*) FROM triggers.workflow WHERE name ~ '[[:cntrl:]]' OR name = '';

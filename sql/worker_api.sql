@@ -194,7 +194,10 @@ SELECT task, n, visible_at - now() AS delay FROM triggers.queue WHERE session = 
 COMMIT;
 SELECT triggers_set_status('wa-5', 't#3', 'scheduled');
 SELECT triggers_fail(task_id, '{"type": "E4"}') FROM triggers_claim('wa-w', '{wa5}');
-SELECT * FROM pg_temp.show('wa-5') WHERE instance LIKE 't#%';
+SELECT instance, status, kwargs, metadata - 'exceptionType' AS metadata FROM pg_temp.show('wa-5')
+WHERE instance LIKE 't#%';
+SELECT metadata ->> 'exceptionType' IN ('E4', 'MaxRetriesExceeded') AS failed_as_expected
+FROM pg_temp.show('wa-5') WHERE instance = 't#3';
 SELECT count(*) FROM triggers.queue WHERE session = 'wa-5' AND task = 't';
 -- the default retryDelay is one second
 BEGIN;
