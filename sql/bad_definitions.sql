@@ -202,23 +202,17 @@ SELECT triggers_load_workflow('bd_dup', '{"t": {"after": ["a"], "run": "r", "ext
 -- the same key spelt with an escape is a duplicate too
 SELECT triggers_load_workflow('bd_dup', '{"t": {"after": ["a"], "run": "r"}, "\u0074": {"after": ["a"], "run": "r"}}');
 \echo SQLSTATE: :SQLSTATE
--- unparsable
+-- unparsable (only the SQLSTATE is shown: the parser's wording is not part of the contract)
+\set VERBOSITY sqlstate
 SELECT triggers_load_workflow('bd_bad', '');
-\echo SQLSTATE: :SQLSTATE
 SELECT triggers_load_workflow('bd_bad', '// only a comment');
-\echo SQLSTATE: :SQLSTATE
 SELECT triggers_load_workflow('bd_bad', '{"t": {"after": ["a"], "run": "r"}');
-\echo SQLSTATE: :SQLSTATE
 SELECT triggers_load_workflow('bd_bad', '{"t": {"after": ["a"], "run": "r"},}');
-\echo SQLSTATE: :SQLSTATE
 SELECT triggers_load_workflow('bd_bad', '{"t": {"after": [''a''], "run": "r"}}');
-\echo SQLSTATE: :SQLSTATE
 SELECT triggers_load_workflow('bd_bad', '{"t": {"after": ["a"], "run": "r"}} trailing');
-\echo SQLSTATE: :SQLSTATE
 SELECT triggers_load_workflow('bd_bad', '{"t": {"after": ["a"], "run": "r"}} /* unterminated');
-\echo SQLSTATE: :SQLSTATE
 SELECT triggers_load_workflow('bd_bad', '{"t": {"after": ["a"], # "run": "r"}}');
-\echo SQLSTATE: :SQLSTATE
+\set VERBOSITY default
 -- replacing a good workflow with a bad definition keeps the good one
 SELECT triggers_load_workflow('bd_good', '{"t": {"after": ["a"], "run": "r", "maxRetries": "x"}}');
 \echo SQLSTATE: :SQLSTATE

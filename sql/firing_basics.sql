@@ -152,6 +152,13 @@ SELECT * FROM pg_temp.show('fb-4') WHERE instance LIKE 't_xa%';
 SELECT jsonb_object_keys(triggers_state('fb-4') -> 'tasks') ORDER BY 1;
 SELECT triggers_fire('fb-4', 'c', '{"n": 5}');
 
+-- cascades are fires too: a task added after another task finished catches up on it
+SELECT triggers_configure('fb-4c', '{"t_first": {"after": ["go"], "run": "r", "using": "fb"}}');
+SELECT triggers_fire('fb-4c', 'go');
+SELECT * FROM pg_temp.run_queue('fb', '{"from": "first"}');
+SELECT triggers_configure('fb-4c', '{"t_second": {"after": ["t_first"], "run": "r"}}');
+SELECT * FROM pg_temp.show('fb-4c');
+
 -- Inline configuration first, then a workflow: both sets of tasks apply.
 SELECT triggers_fire('fb-4b', 'b', '{"n": 1}');
 SELECT triggers_configure('fb-4b', '{"t_inline": {"after": ["b"], "run": "ri"}}');

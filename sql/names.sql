@@ -111,6 +111,10 @@ SELECT * FROM triggers_claim((SELECT v FROM nm WHERE label = 's256'));
 \echo SQLSTATE: :SQLSTATE
 SELECT triggers_state((SELECT v FROM nm WHERE label = 's256'));
 \echo SQLSTATE: :SQLSTATE
+UPDATE triggers.workflow SET name = (SELECT v FROM nm WHERE label = 's256') WHERE name = (SELECT v FROM nm WHERE label = 's255');
+\echo SQLSTATE: :SQLSTATE
+UPDATE triggers.workflow SET name = '' WHERE name = (SELECT v FROM nm WHERE label = 's255');
+\echo SQLSTATE: :SQLSTATE
 SELECT count(*) FROM triggers.instances WHERE length(session) > 255;
 SELECT count(*) FROM triggers.workflow WHERE length(name) > 255;
 SELECT triggers_state('nm-long');

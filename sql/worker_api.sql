@@ -136,6 +136,9 @@ SELECT array_length(triggers_fire('wa-4', 'go', '{"v": 0}'), 1) AS scheduled;
 -- default cooldown: the clone is claimable at once
 SELECT triggers_retry(task_id) FROM triggers_claim('wa-w', '{wa4.free}');
 SELECT * FROM pg_temp.show('wa-4') WHERE instance LIKE 't_free%';
+-- the retried instance was failed, then replayed
+SELECT instance, ARRAY(SELECT jsonb_object_keys(metadata -> 'timestamps') ORDER BY 1) AS timestamps
+FROM triggers.instances WHERE session = 'wa-4' AND task = 't_free' ORDER BY n;
 -- a cooldown and replacement kwargs: the clone is scheduled but not claimable
 -- before the cooldown ends
 BEGIN;

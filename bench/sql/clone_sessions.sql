@@ -4,8 +4,8 @@
 --   psql -v templates=T -v copies=C -f clone_sessions.sql
 -- Generic on purpose (it survives schema changes): identity/generated columns take
 -- their defaults; a column that alone is unique (e.g. a task_id) is set to NULL (the
--- templates must hold nothing that needs it: no queued or running task); tables are
--- filled in foreign-key order.  bench/run.sh checks the result through the API.
+-- templates must hold nothing that needs it: no queued or running task); tables
+-- without template rows are left alone; tables are filled in foreign-key order.  bench/run.sh checks the result through the API.
 SET bench.templates = :templates;
 SET bench.copies = :copies;
 DO $$
@@ -18,6 +18,7 @@ DECLARE
   progress boolean;
   cols text;
   exprs text;
+  has_rows boolean;
 BEGIN
   SELECT array_agg(c.oid::regclass ORDER BY c.relname) INTO todo
   FROM pg_class AS c JOIN pg_namespace AS ns ON ns.oid = c.relnamespace
@@ -34,6 +35,13 @@ BEGIN
       CONTINUE WHEN EXISTS (SELECT FROM pg_constraint AS f
                             WHERE f.conrelid = rel AND f.contype = 'f' AND f.confrelid <> rel
                               AND f.confrelid::regclass = ANY (todo));
+      EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE session ~ ''^s[0-9]+$'' '
+                     'AND substr(session, 2)::bigint BETWEEN 1 AND %s)', rel, t) INTO has_rows;
+      IF NOT has_rows THEN  -- nothing to copy (e.g. the queue: templates hold no task)
+        todo := array_remove(todo, rel);
+        progress := true;
+        CONTINUE;
+      END IF;
       SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
              string_agg(CASE
                           WHEN a.attname = 'session' THEN

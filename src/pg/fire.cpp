@@ -4,6 +4,7 @@
  * (SPI_keepplan) and bound to Datums; the C++ here is only the control flow.
  * This file owns no C++ objects: every frame may be unwound by ereport.
  */
+#include "triggers/config_cache.hpp"
 #include "triggers/fire.hpp"
 #include "triggers/wakeup.hpp"
 
@@ -17,19 +18,35 @@ extern "C" {
 
 namespace {
 
-/* Step 0: create or lock the session row; the fire's sequence number. */
-const char *const kLockSql =
-    "INSERT INTO triggers.session AS s (session, fires) VALUES ($1, 1) "
-    "ON CONFLICT (session) DO UPDATE SET fires = s.fires + 1, last_activity = pg_catalog.now() "
-    "RETURNING s.config_id, s.fires";
+/* Step 0: create or lock the session row, and record the fire (seq = its number). */
+const char *const kLockAndRecordSql =
+    "WITH s AS (INSERT INTO triggers.session AS s (session, fires) VALUES ($1, 1) "
+    "           ON CONFLICT (session) DO UPDATE "
+    "           SET fires = s.fires + 1, last_activity = pg_catalog.now() "
+    "           RETURNING s.config_id, s.fires) "
+    "INSERT INTO triggers.event (session, trigger, seq, kwargs) SELECT $1, $2, s.fires, $3 FROM s "
+    "RETURNING (SELECT s.config_id FROM s), seq";
 
-/* The tasks of a configuration that use a trigger (all, or those in $3). */
-const char *const kTasksSql =
-    "SELECT c.task, c.after, c.unless, c.every, c.queue, c.run, c.with_params "
-    "FROM triggers.config_trigger AS g "
-    "JOIN triggers.config_task AS c ON c.config_id = g.config_id AND c.task = g.task "
-    "WHERE g.config_id = $1 AND g.trigger = $2 AND ($3 IS NULL OR g.task = ANY ($3)) "
-    "ORDER BY g.task";
+/* Does the task have instances (the highest n), and unstarted ones? */
+const char *const kProbeSql =
+    "SELECT (SELECT pg_catalog.max(i.n) FROM triggers.instance AS i "
+    "        WHERE i.session = $1 AND i.task = $2), "
+    "       EXISTS (SELECT FROM triggers.instance AS i "
+    "               WHERE i.session = $1 AND i.task = $2 AND i.status = 'unstarted')";
+
+/* A new instance of a task that only waits for T: scheduled at once, kwargs {T: K}. */
+const char *const kNewScheduledSql =
+    "WITH q AS (INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) "
+    "           VALUES (pg_catalog.nextval('triggers.task_id_seq'), $5, pg_catalog.now(), $1, $2, $6, $7, "
+    "                   CASE WHEN $8::jsonb IS NULL THEN pg_catalog.jsonb_build_object($3, $4) "
+    "                        ELSE triggers._merge($8, pg_catalog.jsonb_build_object($3, $4)) END) "
+    "           RETURNING task_id) "
+    "INSERT INTO triggers.instance (session, task, n, status, kwargs, metadata, task_id) "
+    "SELECT $1, $2, $6, 'scheduled', pg_catalog.jsonb_build_object($3, $4), "
+    "       pg_catalog.jsonb_build_object('depth', 0, 'timestamps', "
+    "         pg_catalog.jsonb_build_object('created', pg_catalog.now(), 'lastModified', pg_catalog.now(), "
+    "                                       'unstarted', pg_catalog.now(), 'scheduled', pg_catalog.now())), "
+    "       q.task_id FROM q";
 
 /*
  * Shared tail of the two instance statements: from CTE "s" (n, kwargs,
@@ -75,9 +92,7 @@ const char *const kApplySql =
     "      FROM t WHERE i.session = $1 AND i.task = $2 AND i.n = t.n "
     "        AND (t.status <> 'unstarted' OR i.kwargs IS DISTINCT FROM t.kwargs "
     "             OR i.abandon_state IS DISTINCT FROM t.abandon)) "
-    "SELECT (SELECT pg_catalog.max(i.n) FROM triggers.instance AS i "
-    "        WHERE i.session = $1 AND i.task = $2) AS max_n, "
-    "       coalesce(pg_catalog.bool_or(t.applied), false) AS applied, "
+    "SELECT coalesce(pg_catalog.bool_or(t.applied), false) AS applied, "
     "       pg_catalog.array_agg($2 OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||) t.n "
     "                            ORDER BY t.n) FILTER (WHERE t.status = 'scheduled') AS scheduled "
     "FROM t";
@@ -109,11 +124,8 @@ const char *const kNewInstanceSql =
     "               t.task_id FROM t) "
     "SELECT t.n, t.status FROM t";
 
-const char *const kEventSql =
-    "INSERT INTO triggers.event (session, trigger, seq, kwargs) VALUES ($1, $2, $3, $4)";
-
 struct Plans {
-  SPIPlanPtr lock, tasks, apply, new_instance, event;
+  SPIPlanPtr lock, probe, apply, new_instance, new_scheduled;
 };
 Plans plans;
 
@@ -130,17 +142,17 @@ SPIPlanPtr Prepare(const char *sql, int nargs, Oid *types) {
 
 /* Prepares the statements on first use; they live as long as the backend. */
 void PreparePlans() {
-  if (plans.event != nullptr) return;
-  Oid lock_types[] = {TEXTOID};
-  Oid task_types[] = {INT8OID, TEXTOID, TEXTARRAYOID};
+  if (plans.new_scheduled != nullptr) return;
+  Oid lock_types[] = {TEXTOID, TEXTOID, JSONBOID};
+  Oid probe_types[] = {TEXTOID, TEXTOID};
   Oid step_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID,
                       TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
-  Oid event_types[] = {TEXTOID, TEXTOID, INT8OID, JSONBOID};
-  plans.lock = Prepare(kLockSql, 1, lock_types);
-  plans.tasks = Prepare(kTasksSql, 3, task_types);
+  Oid fast_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT4OID, TEXTOID, JSONBOID};
+  plans.lock = Prepare(kLockAndRecordSql, 3, lock_types);
+  plans.probe = Prepare(kProbeSql, 2, probe_types);
   plans.apply = Prepare(kApplySql, 10, step_types);
   plans.new_instance = Prepare(kNewInstanceSql, 10, step_types);
-  plans.event = Prepare(kEventSql, 4, event_types);
+  plans.new_scheduled = Prepare(kNewScheduledSql, 8, fast_types);
 }
 
 void Run(SPIPlanPtr plan, Datum *values, const char *nulls, int expected) {
@@ -185,89 +197,96 @@ void AddArray(Scheduled *out, Datum names) {
   MemoryContextSwitchTo(old);
 }
 
-/*
- * Applies one fire to one task (steps 1-3).  `row` is the task's row of
- * kTasksSql in `tasks`.  Returns true when it scheduled something.
- */
-bool ApplyToTask(SPITupleTable *tasks, int row, Datum session, Datum trigger, Datum kwargs,
-                 Datum seq, Scheduled *out) {
-  HeapTuple tuple = tasks->vals[row];
-  TupleDesc desc = tasks->tupdesc;
-  bool isnull[7];
-  Datum cfg[7];
-  for (int i = 0; i < 7; ++i) cfg[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
-  /* $1 session, $2 task, $3 trigger, $4 kwargs, $5 after, $6 unless, $7 queue, $8 run, $9 withParams, $10 seq */
-  Datum values[10] = {session, cfg[0], trigger, kwargs, cfg[1], cfg[2], cfg[4], cfg[5], cfg[6], seq};
-  char nulls[11] = "          ";
-  if (isnull[6]) nulls[8] = 'n';
-  char *task = TextDatumGetCString(cfg[0]);
-  bool scheduled = false;
+/* A new instance for this fire: the fast statement when it only waits for T. */
+void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls, int n,
+                 Scheduled *out) {
+  if (t->only_this_trigger) {
+    /* $1 session, $2 task, $3 trigger, $4 kwargs, $5 queue, $6 n, $7 run, $8 withParams */
+    Datum fast[8] = {values[0], values[1], values[2], values[3], t->queue, Int32GetDatum(n), t->run,
+                     t->with_params};
+    Run(plans.new_scheduled, fast, t->has_with_params ? "        " : "       n", SPI_OK_INSERT);
+    Add(out, t->task_name, n);
+    return;
+  }
+  Run(plans.new_instance, values, nulls, SPI_OK_SELECT);
+  bool isnull;
+  int new_n = DatumGetInt32(Column(1, &isnull));
+  if (strcmp(TextDatumGetCString(Column(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, new_n);
+}
 
-  Run(plans.apply, values, nulls, SPI_OK_SELECT);
-  bool max_null, applied_null, names_null;
-  (void)Column(1, &max_null);
-  bool applied = DatumGetBool(Column(2, &applied_null));
-  Datum names = Column(3, &names_null);
-  if (!names_null) {
-    AddArray(out, names);
-    scheduled = true;
+/* Applies one fire to one task (steps 1-3); true when it scheduled something. */
+bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, const char *trigger_name,
+                 Datum kwargs, Datum seq, Scheduled *out) {
+  /* $1 session, $2 task, $3 trigger, $4 kwargs, $5 after, $6 unless, $7 queue, $8 run, $9 withParams, $10 seq */
+  Datum values[10] = {session, t->task, trigger, kwargs, t->after, t->unless, t->queue, t->run,
+                      t->with_params, seq};
+  const char *nulls = t->has_with_params ? "          " : "        n ";
+  int before = out->count;
+
+  Datum probe[2] = {session, t->task};
+  Run(plans.probe, probe, "  ", SPI_OK_SELECT);
+  bool no_instance, isnull;
+  int max_n = DatumGetInt32(Column(1, &no_instance));
+  bool has_unstarted = DatumGetBool(Column(2, &isnull));
+  bool applied = false;
+  if (has_unstarted) {
+    Run(plans.apply, values, nulls, SPI_OK_SELECT);
+    applied = DatumGetBool(Column(1, &isnull));
+    Datum names = Column(2, &isnull);
+    if (!isnull) AddArray(out, names);
   }
-  bool is_every = !isnull[3] && strcmp(TextDatumGetCString(cfg[3]), TextDatumGetCString(trigger)) == 0;
-  if (max_null || (is_every && !applied)) {
-    Run(plans.new_instance, values, nulls, SPI_OK_SELECT);
-    bool n_null, status_null;
-    int n = DatumGetInt32(Column(1, &n_null));
-    char *status = TextDatumGetCString(Column(2, &status_null));
-    if (strcmp(status, "scheduled") == 0) {
-      Add(out, task, n);
-      scheduled = true;
-    }
-  }
-  if (scheduled) triggers::WakeQueue(TextDatumGetCString(cfg[4]));
-  return scheduled;
+  bool is_every = t->every != nullptr && strcmp(t->every, trigger_name) == 0;
+  if (no_instance || (is_every && !applied)) NewInstance(t, values, nulls, no_instance ? 0 : max_n + 1, out);
+  if (out->count > before) triggers::WakeQueue(t->queue_name);
+  return out->count > before;
+}
+
+/* Is `name` one of the elements of the text[] `only`? */
+bool Contains(Datum only, const char *name) {
+  Datum *items;
+  bool *nulls;
+  int count;
+  deconstruct_array(DatumGetArrayTypeP(only), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
+  for (int i = 0; i < count; ++i)
+    if (!nulls[i] && strcmp(TextDatumGetCString(items[i]), name) == 0) return true;
+  return false;
+}
+
+Datum ToArray(Scheduled *out) {
+  MemoryContext old = MemoryContextSwitchTo(out->context);
+  ArrayType *result = construct_array(out->names, out->count, TEXTOID, -1, false, TYPALIGN_INT);
+  MemoryContextSwitchTo(old);
+  return PointerGetDatum(result);
 }
 
 }  // namespace
 
 namespace triggers {
 
-/* Applies a fire to the tasks of `config` using `trigger` (or only those in `only`). */
 Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum seq, Datum only,
                 bool only_null, MemoryContext result_context) {
   PreparePlans();
   Scheduled out{nullptr, 0, 0, result_context};
-  Datum task_values[3] = {config, trigger, only};
-  char task_nulls[4] = "   ";
-  if (only_null) task_nulls[2] = 'n';
-  Run(plans.tasks, task_values, task_nulls, SPI_OK_SELECT);
-  SPITupleTable *tasks = SPI_tuptable; /* kept until SPI_finish */
-  uint64 ntasks = SPI_processed;
-  for (uint64 row = 0; row < ntasks; ++row)
-    ApplyToTask(tasks, static_cast<int>(row), session, trigger, kwargs, seq, &out);
-  MemoryContext old = MemoryContextSwitchTo(result_context);
-  ArrayType *result = construct_array(out.names, out.count, TEXTOID, -1, false, TYPALIGN_INT);
-  MemoryContextSwitchTo(old);
-  return PointerGetDatum(result);
+  const char *trigger_name = TextDatumGetCString(trigger);
+  TaskList list = TasksUsingTrigger(DatumGetInt64(config), trigger);
+  for (int i = 0; i < list.count; ++i) {
+    const TaskConfig *t = &list.tasks[i];
+    if (only_null || Contains(only, t->task_name))
+      ApplyToTask(t, session, trigger, trigger_name, kwargs, seq, &out);
+  }
+  return ToArray(&out);
 }
 
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
   PreparePlans();
-  Datum lock_values[1] = {session};
-  Run(plans.lock, lock_values, " ", SPI_OK_INSERT_RETURNING);
+  Datum lock_values[3] = {session, trigger, kwargs};
+  Run(plans.lock, lock_values, "   ", SPI_OK_INSERT_RETURNING);
   bool config_null, seq_null;
   Datum config = Column(1, &config_null);
   Datum seq = Column(2, &seq_null);
-  Datum result;
-  if (config_null) {
-    MemoryContext old = MemoryContextSwitchTo(result_context);
-    result = PointerGetDatum(construct_empty_array(TEXTOID));
-    MemoryContextSwitchTo(old);
-  } else {
-    result = ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
-  }
-  Datum event_values[4] = {session, trigger, seq, kwargs};
-  Run(plans.event, event_values, "    ", SPI_OK_INSERT);
-  return result;
+  if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
+  Scheduled none{nullptr, 0, 0, result_context};
+  return ToArray(&none);
 }
 
 }  // namespace triggers

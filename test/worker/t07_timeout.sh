@@ -17,7 +17,11 @@ wait_for 60 "SELECT status = 'failed' FROM triggers.instances WHERE session = 'h
 meta_of h1 'hang#0' exceptionInfo | grep -q "timeout" || fail "message does not mention the timeout"
 meta_of h1 'hang#0' exceptionInfo | grep -q "hanging" || fail "stderr of the handler not kept"
 child=$(cat "$TW_DIR/hang.child")
-gone() { ! kill -0 "$child" 2>/dev/null; }
+gone() {   # exited (a zombie awaiting its reaper counts as gone)
+  local st
+  st=$(ps -o stat= -p "$child" 2>/dev/null) || return 0
+  [[ $st == Z* ]]
+}
 wait_until 10 gone || fail "the handler's background child survived the timeout"
 wait_for 30 "SELECT status = 'finished' FROM triggers.instances WHERE session = 'h1' AND instance = 'after_hang#0'" \
   || fail "worker did not carry on"

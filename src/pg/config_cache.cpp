@@ -1,0 +1,144 @@
+/*
+ * config_cache.cpp — see config_cache.hpp.  A small array of entries, each in
+ * its own memory context, replaced round-robin when full: the bound is on the
+ * number of (configuration, trigger) pairs, never on a backend's lifetime.
+ */
+#include "triggers/config_cache.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+}
+
+namespace {
+
+constexpr int kMaxEntries = 64;
+
+struct Entry {
+  int64 config_id;
+  char *trigger; /* NULL: unused */
+  triggers::TaskList list;
+  MemoryContext context;
+};
+
+Entry entries[kMaxEntries];
+int next_victim = 0;
+bool callback_registered = false;
+bool stale = false; /* an invalidation arrived: drop everything at the next lookup */
+MemoryContext cache_context = nullptr;
+
+const char *const kTasksSql =
+    "SELECT c.task, c.after, c.unless, c.every, c.queue, c.run, c.with_params "
+    "FROM triggers.config_trigger AS g "
+    "JOIN triggers.config_task AS c ON c.config_id = g.config_id AND c.task = g.task "
+    "WHERE g.config_id = $1 AND g.trigger = $2 ORDER BY g.task";
+SPIPlanPtr tasks_plan = nullptr;
+
+void Forget(Entry *e) {
+  if (e->context != nullptr) MemoryContextDelete(e->context);
+  *e = Entry{0, nullptr, {0, nullptr}, nullptr};
+}
+
+/*
+ * Relcache callback.  It can run in the middle of a fire (invalidations are
+ * read when locks are taken), while the fire still uses an entry: so it only
+ * marks the cache stale, and the next lookup frees it.
+ */
+void MarkStale(Datum, Oid) { stale = true; }
+
+/* True when every element of the text[] `after` equals `trigger` and `unless` is empty. */
+bool OnlyThisTrigger(Datum after, Datum unless, const char *trigger) {
+  if (ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(unless)), ARR_DIMS(DatumGetArrayTypeP(unless))) > 0)
+    return false;
+  Datum *items;
+  bool *nulls;
+  int count;
+  deconstruct_array(DatumGetArrayTypeP(after), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
+  for (int i = 0; i < count; ++i)
+    if (strcmp(TextDatumGetCString(items[i]), trigger) != 0) return false;
+  return true;
+}
+
+/* Copies row `row` of the current SPI result into `out`, in the current context. */
+void CopyTask(int row, const char *trigger, triggers::TaskConfig *out) {
+  HeapTuple tuple = SPI_tuptable->vals[row];
+  TupleDesc desc = SPI_tuptable->tupdesc;
+  bool isnull[7];
+  Datum v[7];
+  for (int i = 0; i < 7; ++i) {
+    v[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
+    if (!isnull[i]) v[i] = datumCopy(v[i], false, -1);
+  }
+  out->task = v[0];
+  out->after = v[1];
+  out->unless = v[2];
+  out->queue = v[4];
+  out->run = v[5];
+  out->with_params = v[6];
+  out->has_with_params = !isnull[6];
+  out->task_name = TextDatumGetCString(v[0]);
+  out->every = isnull[3] ? nullptr : TextDatumGetCString(v[3]);
+  out->queue_name = TextDatumGetCString(v[4]);
+  out->only_this_trigger = OnlyThisTrigger(v[1], v[2], trigger);
+}
+
+void Load(Entry *e, int64 config_id, Datum trigger) {
+  if (tasks_plan == nullptr) {
+    Oid types[] = {INT8OID, TEXTOID};
+    tasks_plan = SPI_prepare_cursor(kTasksSql, 2, types, CURSOR_OPT_GENERIC_PLAN);
+    if (tasks_plan == nullptr || SPI_keepplan(tasks_plan) != 0)
+      elog(ERROR, "triggers: could not prepare the task lookup");
+  }
+  Datum values[2] = {Int64GetDatum(config_id), trigger};
+  if (SPI_execute_plan(tasks_plan, values, "  ", true, 0) != SPI_OK_SELECT)
+    elog(ERROR, "triggers: task lookup failed");
+  e->context = AllocSetContextCreate(cache_context, "triggers config cache entry", ALLOCSET_SMALL_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(e->context);
+  e->trigger = TextDatumGetCString(trigger);
+  int count = static_cast<int>(SPI_processed);
+  auto *tasks = static_cast<triggers::TaskConfig *>(palloc0(sizeof(triggers::TaskConfig) * (count + 1)));
+  for (int i = 0; i < count; ++i) CopyTask(i, e->trigger, &tasks[i]);
+  e->list = triggers::TaskList{count, tasks};
+  e->config_id = config_id;
+  MemoryContextSwitchTo(old);
+}
+
+}  // namespace
+
+namespace triggers {
+
+TaskList TasksUsingTrigger(int64 config_id, Datum trigger) {
+  if (!callback_registered) {
+    cache_context = AllocSetContextCreate(TopMemoryContext, "triggers config cache", ALLOCSET_SMALL_SIZES);
+    CacheRegisterRelcacheCallback(MarkStale, (Datum)0);
+    callback_registered = true;
+  }
+  if (stale) {
+    for (Entry &e : entries) Forget(&e);
+    stale = false;
+  }
+  char *name = TextDatumGetCString(trigger);
+  for (Entry &e : entries)
+    if (e.trigger != nullptr && e.config_id == config_id && strcmp(e.trigger, name) == 0) return e.list;
+  Entry *victim = &entries[next_victim];
+  next_victim = (next_victim + 1) % kMaxEntries;
+  Forget(victim);
+  PG_TRY();
+  {
+    Load(victim, config_id, trigger);
+  }
+  PG_CATCH();
+  {
+    Forget(victim); /* never leave a half-filled entry behind */
+    PG_RE_THROW();
+  }
+  PG_END_TRY();
+  return victim->list;
+}
+
+}  // namespace triggers
