@@ -207,6 +207,18 @@ SELECT * FROM pg_temp.show('fb-6b');
 SELECT triggers_fire('fb-6b', 'b', '{"again": true}');
 SELECT * FROM pg_temp.show('fb-6b');
 
+-- an unstarted instance whose task no longer needs a missing trigger is
+-- scheduled by the next fire of one of its task's triggers, not before
+SELECT triggers_configure('fb-6c', '{"t": {"after": ["a", "b"], "run": "r"}}');
+SELECT triggers_fire('fb-6c', 'a', '{"n": 1}');
+SELECT triggers_configure('fb-6c', '{"t": {"after": ["a"], "run": "r2"}}');
+SELECT * FROM pg_temp.show('fb-6c');
+SELECT triggers_fire('fb-6c', 'b');
+SELECT * FROM pg_temp.show('fb-6c');
+SELECT triggers_fire('fb-6c', 'a', '{"n": 2}');
+SELECT * FROM pg_temp.show('fb-6c');
+SELECT run, kwargs FROM triggers.queue WHERE session = 'fb-6c';
+
 ------------------------------------------------------------------------------
 -- A session keeps the workflow version it started with.
 ------------------------------------------------------------------------------
@@ -215,7 +227,7 @@ VALUES ('fb_versioned', '{"t": {"after": ["go"], "run": "v1", "using": "fb"}}');
 SELECT triggers_start('fb-7', 'fb_versioned');
 UPDATE triggers.workflow SET definition = '{"t": {"after": ["go"], "run": "v2", "using": "fb"}}'
 WHERE name = 'fb_versioned';
-SELECT name, version FROM triggers.workflow WHERE name = 'fb_versioned';
+SELECT name, definition -> 't' ->> 'run' AS run FROM triggers.workflow WHERE name = 'fb_versioned';
 SELECT triggers_start('fb-7b', 'fb_versioned');
 SELECT triggers_fire('fb-7', 'go');
 SELECT triggers_fire('fb-7b', 'go');

@@ -198,6 +198,17 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION triggers._object(jsonb, text) IS 'internal: kwargs/result/error argument check';
 
+-- 22004 for a NULL argument that has no default.
+CREATE FUNCTION triggers._not_null(value jsonb, what text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF value IS NULL THEN
+    RAISE EXCEPTION '% must not be NULL', what USING ERRCODE = '22004';
+  END IF;
+  RETURN value;
+END $$;
+COMMENT ON FUNCTION triggers._not_null(jsonb, text) IS 'internal: 22004 for a NULL argument without default';
+
 -- Recursive merge: objects merge key by key, anything else in `over` replaces.
 CREATE FUNCTION triggers._merge(base jsonb, over jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -312,7 +323,7 @@ DECLARE
   v_parts text[];
 BEGIN
   PERFORM triggers._check_name('instance', p_instance);
-  v_parts := regexp_match(p_instance, '^(.*)#([0-9]{1,9})$');
+  v_parts := regexp_match(p_instance, '^(.*)#(0|[1-9][0-9]{0,8})$');
   IF v_parts IS NOT NULL THEN
     SELECT i.task, i.n INTO task, n FROM triggers.instance AS i
     WHERE i.session = p_session AND i.task = v_parts[1] AND i.n = v_parts[2]::integer;
@@ -848,7 +859,7 @@ COMMENT ON FUNCTION @extschema@.triggers_set_status(text, text, text, jsonb, boo
 CREATE FUNCTION @extschema@.triggers_set_metadata(session text, instance text, metadata jsonb) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  v_metadata jsonb := triggers._object($3, 'metadata');
+  v_metadata jsonb := triggers._object(triggers._not_null($3, 'metadata'), 'metadata');
   v_inst triggers.instance := triggers._lock_instance($1, $2);
 BEGIN
   UPDATE triggers.instance AS i

@@ -44,7 +44,7 @@ INSERT INTO triggers.workflow (name, definition) VALUES ('wd_full', '{
   "t_every_only": {"after": [], "andEvery": "e", "run": "r"},
   "t_minimal": {"after": ["t_full"], "run": "r"}
 }');
-SELECT name, version, jsonb_pretty(definition) FROM triggers.workflow WHERE name = 'wd_full';
+SELECT name, jsonb_pretty(definition) FROM triggers.workflow WHERE name = 'wd_full';
 SELECT triggers_start('wd-1', 'wd_full');
 SELECT triggers_state('wd-1') #> '{tasks,t_full}' = (SELECT definition -> 't_full' FROM triggers.workflow
                                                      WHERE name = 'wd_full') AS same_configuration;
@@ -59,7 +59,7 @@ SELECT queue, run, kwargs FROM triggers.queue WHERE session = 'wd-1' ORDER BY ta
 ------------------------------------------------------------------------------
 UPDATE triggers.workflow SET definition = '{"t_minimal": {"after": ["go"], "run": "v2", "using": "wd"}}'
 WHERE name = 'wd_full';
-SELECT name, version, definition FROM triggers.workflow WHERE name = 'wd_full';
+SELECT name, definition FROM triggers.workflow WHERE name = 'wd_full';
 SELECT jsonb_object_keys(triggers_state('wd-1') -> 'tasks') ORDER BY 1;
 SELECT triggers_start('wd-2', 'wd_full');
 SELECT triggers_state('wd-2') -> 'tasks';
@@ -87,7 +87,7 @@ SELECT triggers_load_workflow('wd_survey', $json$
      }
    }
 $json$);
-SELECT name, version, definition FROM triggers.workflow WHERE name = 'wd_survey';
+SELECT name, definition FROM triggers.workflow WHERE name = 'wd_survey';
 SELECT triggers_start('wd-4', 'wd_survey');
 SELECT triggers_fire('wd-4', 'module4Received');
 SELECT triggers_fire('wd-4', 'module1Received');
@@ -97,7 +97,7 @@ SELECT triggers_load_workflow('wd_survey', $json$/* leading
    block comment */ {"t_processStepData": {"after": ["module1Received"], /* inline */ "run": "http://x/*y*/z",
    "note": "a // b /* c */ d", "esc": "caf\u00e9 \"q\" \\ \/"}, // trailing
    "t_second": {"after": ["t_processStepData"], "run": "r"}} // the end$json$);
-SELECT name, version, definition FROM triggers.workflow WHERE name = 'wd_survey';
+SELECT name, definition FROM triggers.workflow WHERE name = 'wd_survey';
 SELECT definition #>> '{t_processStepData,esc}' FROM triggers.workflow WHERE name = 'wd_survey';
 -- the running session keeps the first version
 SELECT triggers_state('wd-4') -> 'tasks';

@@ -1,6 +1,7 @@
 -- bench/sql/baseline.sql — the hand-written baselines of `make bench`, in their own
 -- schema-less tables (database "bench", next to the extension's schema).
 -- psql -v nsessions=N -f baseline.sql
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS b_session, b_event, b_queue, bq, lq, lq_log;
 
 -- Fire rate (item 1): the minimum a fire that schedules one task must do by hand:
@@ -27,7 +28,7 @@ CREATE TABLE b_queue (
 );
 
 -- schedules one task
-CREATE FUNCTION fire_base1(p_session text) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION fire_base1(p_session text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE qid bigint;
 BEGIN
   UPDATE b_session SET fires = fires + 1, updated_at = now() WHERE session = p_session;
@@ -38,7 +39,7 @@ BEGIN
 END $$;
 
 -- schedules nothing: the fire is only recorded
-CREATE FUNCTION fire_base0(p_session text) RETURNS void LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION fire_base0(p_session text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE b_session SET fires = fires + 1, updated_at = now() WHERE session = p_session;
   INSERT INTO b_event (session, trigger, kwargs) VALUES (p_session, 'once', '{}');
@@ -63,7 +64,7 @@ CREATE TABLE lq_log (
   claimed_at  timestamptz NOT NULL,
   finished_at timestamptz
 );
-CREATE FUNCTION fire_lat(p_session text) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION fire_lat(p_session text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE qid bigint;
 BEGIN
   UPDATE b_session SET fires = fires + 1, updated_at = now() WHERE session = p_session;

@@ -51,6 +51,7 @@ class StrictChecker : public nlohmann::json_sax<json> {
  public:
   explicit StrictChecker(int max_depth) : max_depth_(max_depth) {}
   std::string error;
+  bool syntax_error = false;
 
   bool null() override { return true; }
   bool boolean(bool) override { return true; }
@@ -71,6 +72,7 @@ class StrictChecker : public nlohmann::json_sax<json> {
   bool parse_error(std::size_t position, const std::string &,
                    const nlohmann::detail::exception &e) override {
     error = "invalid JSON at byte " + std::to_string(position) + ": " + Reason(e.what());
+    syntax_error = true;
     return false;
   }
 
@@ -95,16 +97,21 @@ class StrictChecker : public nlohmann::json_sax<json> {
 JsonSourceResult ParseJsonSource(std::string_view source, bool allow_comments, int max_depth) {
   JsonSourceResult r;
   r.text.assign(source.data(), source.size());
-  if (allow_comments && !StripComments(r.text, r.error)) return r;
+  if (allow_comments && !StripComments(r.text, r.error)) {
+    r.syntax_error = true;
+    return r;
+  }
   StrictChecker checker(max_depth);
   if (!json::sax_parse(r.text, &checker)) {
     r.error = checker.error.empty() ? "invalid JSON" : checker.error;
+    r.syntax_error = checker.syntax_error || checker.error.empty();
     return r;
   }
   try {
     r.value = json::parse(r.text);
   } catch (const json::exception &e) {
     r.error = e.what();
+    r.syntax_error = true;
     return r;
   }
   r.ok = true;

@@ -36,7 +36,7 @@ Datum ObjectArg(FunctionCallInfo fcinfo, int argno, const char *what) {
     if (!is_null)
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("%s must be a JSON object", what),
-                      errdetail("Got a JSON %s.", JB_ROOT_IS_ARRAY(jb) ? "array" : "scalar")));
+                      errdetail("Got a JSON %s.", JB_ROOT_IS_SCALAR(jb) ? "scalar" : "array")));
   }
   return DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 }

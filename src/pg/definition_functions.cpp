@@ -61,7 +61,8 @@ char *JsonbArgText(FunctionCallInfo fcinfo, int argno) {
 char *CleanSource(const char *source) {
   core::JsonSourceResult parsed = core::ParseJsonSource(source, true, core::kMaxDefinitionDepth);
   if (!parsed.ok)
-    throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE, "invalid workflow source: " + parsed.error,
+    throw SqlError(parsed.syntax_error ? ERRCODE_INVALID_TEXT_REPRESENTATION : ERRCODE_INVALID_PARAMETER_VALUE,
+                   "invalid workflow source: " + parsed.error,
                    "", "Workflow sources are JSON objects; // and /* */ comments are allowed.");
   return PallocString(parsed.text);
 }

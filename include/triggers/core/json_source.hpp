@@ -20,6 +20,7 @@ struct JsonSourceResult {
   std::string text;           /* the input with comments blanked out (same offsets) */
   nlohmann::json value;       /* the parsed document when ok */
   std::string error;          /* what is wrong, when !ok */
+  bool syntax_error = false;  /* not JSON at all (vs. valid JSON we refuse) */
 };
 
 /*

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: the performance figures of issue 5, each as a ratio
+# against a baseline measured in the same run, on throwaway clusters.
+#
+#   bash bench/run.sh                 # everything (about 6-9 minutes on 2 cores)
+#   DURATION=3 bash bench/run.sh      # shorter pgbench runs
+#   BENCH_SECTIONS="fire latency" bash bench/run.sh
+#
+# Needs: the extension installed (`make install`), pgbench/psql/initdb of
+# PostgreSQL 15, g++ and libpq; for the end-to-end and latency figures of the
+# engine, the worker built (`make -C src/worker`); root or a user that may run
+# initdb.  Two clusters are started (fsync on, unix socket only):
+#   notify  ports BENCH_PORT (default 55540): the library is not preloaded, so the
+#           fire path wakes workers with a direct NOTIFY;
+#   waker   BENCH_PORT+1: shared_preload_libraries = 'triggers' (the waker
+#           background worker wakes workers after commit).
+# See bench/README.md for what every figure measures.  The table goes to stdout
+# and, as markdown, to a file in the temp dir whose path is printed at the end.
+#
+# Knobs (environment): DURATION (pgbench seconds, 5), NSESSIONS (1000),
+# E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
+# claim), E2E_CLUSTERS ("waker"), LAT_N (1000), SCALE_SESSIONS (1000000),
+# HISTORY (10000), SCALE_ROUNDS (2), BENCH_SECTIONS ("fire latency e2e scaling"),
+# BENCH_PORT (55540), BENCH_KEEP=1 (keep the work dir), TRIGGERS_WORKER (path).
+. "$(dirname "$0")/lib.sh"
+
+NSESSIONS="${NSESSIONS:-1000}"
+E2E_SESSIONS="${E2E_SESSIONS:-10000}"
+E2E_WORKERS="${E2E_WORKERS:-2}"
+E2E_CONCURRENCY="${E2E_CONCURRENCY:-64}"
+E2E_CLUSTERS="${E2E_CLUSTERS:-waker}"
+LAT_N="${LAT_N:-1000}"
+SCALE_SESSIONS="${SCALE_SESSIONS:-1000000}"
+HISTORY="${HISTORY:-10000}"
+SCALE_ROUNDS="${SCALE_ROUNDS:-2}"
+SECTIONS="${BENCH_SECTIONS:-fire latency e2e scaling}"
+REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-$(date -u +%Y%m%d-%H%M%S).md}"
+SQL="$BENCH_DIR/sql"
+
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
+worker_built() { [ -x "$WORKER_BIN" ]; }
+dsn_of() { echo "host=$WORK/$1/sock port=${_PORT[$1]} user=postgres dbname=${2:-bench}"; }
+
+# ---------------------------------------------------------------------------
+log "work dir $WORK"
+build_helpers
+start_cluster notify "$PORT_BASE"
+start_cluster waker "$((PORT_BASE + 1))" "shared_preload_libraries = 'triggers'"
+for cl in notify waker; do
+  create_extension "$cl"
+  mode=$(sql "$cl" -c "SELECT triggers._wake_mode()")
+  record "wake_mode.$cl" "$mode"
+  log "cluster $cl: wake mode $mode"
+done
+[ "$(get wake_mode.waker)" = waker ] || die "the preloaded cluster does not report wake mode 'waker'"
+[ "$(get wake_mode.notify)" = notify ] || die "the plain cluster does not report wake mode 'notify'"
+if ! worker_built; then
+  log "worker not built ($WORKER_BIN): end-to-end and the engine's latency are skipped (make -C src/worker)"
+fi
+
+# Fresh engine state (the extension is recreated) and fresh baseline tables.
+reset_fire_state() {
+  local cl=$1
+  create_extension "$cl"
+  sql "$cl" -v nsessions="$NSESSIONS" -v wf="$WF_ONE" -f "$SQL/setup_fire.sql" >/dev/null
+  sql "$cl" -v nsessions="$NSESSIONS" -f "$SQL/baseline.sql" >/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# 1. Fire rate (and 5. peak backend memory during it)
+if want fire; then
+  for cl in waker notify; do
+    for sync in on off; do
+      set_sync "$cl" "$sync"
+      reset_fire_state "$cl"
+      for c in 1 4; do
+        for b in base1 fire1 base0 fire0; do
+          sql "$cl" -c "CHECKPOINT" >/dev/null
+          memf="$WORK/mem.$cl.$sync.$c.$b"
+          mem_sampler_start "$cl" bench "$memf"
+          run_pgbench "$cl" "fire.$cl.$sync.c$c.$b" "$SQL/$b.sql" "$c" -D nsessions="$NSESSIONS"
+          mem_sampler_stop
+          read -r hwm anon < "$memf"
+          record_max "mem.backend.$b.hwm" "$hwm"
+          record_max "mem.backend.$b.anon" "$anon"
+        done
+      done
+    done
+    set_sync "$cl" on
+  done
+  # sanity: the engine really scheduled one task per fire1 fire
+  q=$(sql waker -c "SELECT count(*) FROM triggers.instances WHERE task = 't'")
+  [ "$q" -gt 0 ] || die "fire1 scheduled nothing"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. Latency COMMIT of a fire -> worker has the task (see latency.cpp)
+latency_json_get() {   # JSON FIGURE FIELD -> number
+  grep -o "\"$2\": {[^}]*}" <<<"$1" | grep -o "\"$3\": [-0-9.]*" | awk '{ print $2 }'
+}
+record_latency() {    # KEYPREFIX JSON
+  local f s
+  for f in commit_claim_ms commit_answer_ms send_answer_ms; do
+    for s in avg p50 p99 max; do record "$1.${f%_ms}.$s" "$(latency_json_get "$2" "$f" "$s")"; done
+  done
+  log "$(printf '%-30s commit->answer p50 %s ms p99 %s ms' "$1" "$(get "$1.commit_answer.p50")" "$(get "$1.commit_answer.p99")")"
+}
+if want latency; then
+  for cl in waker notify; do
+    set_sync "$cl" on
+    reset_fire_state "$cl"
+    sql "$cl" -c "SELECT triggers_start('lat', 'one')" >/dev/null
+    out=$("$WORK/latency" base --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50) || die "latency base failed"
+    record_latency "lat.$cl.base" "$out"
+    if worker_built; then
+      "$WORKER_BIN" --dsn "$(dsn_of "$cl")" --noop --concurrency 1 --poll 5 --log-level warn \
+        > "$WORK/worker.lat.$cl.log" 2>&1 &
+      wpid=$!; _BG_PIDS+=("$wpid")
+      sleep 0.5
+      kill -0 "$wpid" 2>/dev/null || { cat "$WORK/worker.lat.$cl.log" >&2; die "triggers-worker exited at start"; }
+      out=$("$WORK/latency" ours --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50 --session lat --trigger go) \
+        || { kill "$wpid"; cat "$WORK/worker.lat.$cl.log" >&2; die "latency ours failed"; }
+      kill -TERM "$wpid"; wait "$wpid" || true
+      record_latency "lat.$cl.ours" "$out"
+    fi
+  done
+fi
+
+# ---------------------------------------------------------------------------
+# 2. End-to-end: 10,000 sessions x 3-task chain, drained by triggers-worker --noop
+#    vs the same number of drain_baseline processes (and 5. the worker's RSS)
+run_timed_procs() {   # OUTPREFIX N cmd... : runs N copies under /usr/bin/time; echoes elapsed ms
+  local pre=$1 n=$2; shift 2
+  local t0 t1 i pids=() rc=0
+  t0=$(now_ns)
+  for ((i = 0; i < n; i++)); do
+    /usr/bin/time -f '%M' -o "$pre.$i.time" "$@" > "$pre.$i.out" 2> "$pre.$i.err" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  t1=$(now_ns)
+  if [ "$rc" != 0 ]; then
+    for ((i = 0; i < n; i++)); do tail -n 5 "$pre.$i.err" >&2; done
+    return 1
+  fi
+  echo $(( (t1 - t0) / 1000000 ))
+}
+max_rss_of() {   # OUTPREFIX N -> largest max RSS (kB) of the N runs
+  local pre=$1 n=$2 i m=0 v
+  for ((i = 0; i < n; i++)); do
+    v=$(tail -n 1 "$pre.$i.time")
+    [ "$v" -gt "$m" ] && m=$v
+  done
+  echo "$m"
+}
+if want e2e; then
+  [ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is needed for the RSS figures"
+  total=$((3 * E2E_SESSIONS))
+  for cl in $E2E_CLUSTERS; do
+    set_sync "$cl" on
+    # baseline
+    sql "$cl" -v nsessions="$NSESSIONS" -f "$SQL/baseline.sql" >/dev/null
+    sql "$cl" -v nsessions="$E2E_SESSIONS" -f "$SQL/setup_bq.sql" >/dev/null
+    sql "$cl" -c CHECKPOINT >/dev/null
+    ms=$(run_timed_procs "$WORK/e2e.$cl.base" "$E2E_WORKERS" "$WORK/drain_baseline" --dsn "$(dsn_of "$cl")" \
+           --batch "$E2E_CONCURRENCY" --stages 3) || die "drain_baseline failed"
+    left=$(sql "$cl" -c "SELECT count(*) FROM bq")
+    done_rows=$(cat "$WORK"/e2e."$cl".base.*.out | grep -o '"rows": [0-9]*' | awk '{ s += $2 } END { print s }')
+    [ "$left" = 0 ] && [ "$done_rows" = "$total" ] || die "baseline drain: $done_rows rows processed, $left left (expected $total, 0)"
+    record "e2e.$cl.base.ms" "$ms"
+    record "e2e.$cl.base.rate" "$(awk -v n="$total" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
+    record "e2e.$cl.base.rss" "$(max_rss_of "$WORK/e2e.$cl.base" "$E2E_WORKERS")"
+    log "$(printf '%-40s %10s tasks/s (%s ms)' "e2e.$cl.base" "$(get "e2e.$cl.base.rate")" "$ms")"
+    # ours
+    if worker_built; then
+      sql "$cl" -d postgres -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" -c "CREATE DATABASE e2e" >/dev/null
+      create_extension "$cl" e2e
+      t0=$(now_ns)
+      sqldb "$cl" e2e -v nsessions="$E2E_SESSIONS" -v wf="$WF_CHAIN" -f "$SQL/setup_chain.sql" >/dev/null
+      log "e2e setup: $E2E_SESSIONS sessions started and fired a, c, b in $(( ($(now_ns) - t0) / 1000000 )) ms"
+      queued=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status = 'scheduled'")
+      [ "$queued" = "$E2E_SESSIONS" ] || die "e2e setup: $queued instances scheduled, expected $E2E_SESSIONS"
+      sqldb "$cl" e2e -c CHECKPOINT >/dev/null
+      ms=$(run_timed_procs "$WORK/e2e.$cl.ours" "$E2E_WORKERS" "$WORKER_BIN" --dsn "$(dsn_of "$cl" e2e)" \
+             --once --noop --concurrency "$E2E_CONCURRENCY" --log-level warn) || die "triggers-worker --once --noop failed"
+      fin=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status = 'finished'")
+      other=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status <> 'finished'")
+      [ "$fin" = "$total" ] && [ "$other" = 0 ] || die "e2e: $fin instances finished, $other not (expected $total, 0)"
+      record "e2e.$cl.ours.ms" "$ms"
+      record "e2e.$cl.ours.rate" "$(awk -v n="$total" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
+      record "e2e.$cl.ours.rss" "$(max_rss_of "$WORK/e2e.$cl.ours" "$E2E_WORKERS")"
+      log "$(printf '%-40s %10s tasks/s (%s ms)' "e2e.$cl.ours" "$(get "e2e.$cl.ours.rate")" "$ms")"
+      sql "$cl" -d postgres -c "DROP DATABASE e2e WITH (FORCE)" >/dev/null
+    fi
+  done
+fi
+
+# ---------------------------------------------------------------------------
+# 4. Scaling: cost of a fire (scheduling one task, rolled back) with 10^3 vs
+#    SCALE_SESSIONS sessions in the tables, and in a session with 1 vs HISTORY
+#    earlier fires (andEvery instances, all finished).
+if want scaling; then
+  cl=waker
+  t0=$(now_ns)
+  templates=$NSESSIONS
+  for db in s3 s6; do
+    sql "$cl" -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+    create_extension "$cl" "$db"
+    # templates s1..sT: started, "go" fired once, t#0 claimed and finished
+    sqldb "$cl" "$db" -v wf='{"t": {"after": [], "andEvery": "go", "run": "noop"}}' -v n="$templates" >/dev/null <<'SQL'
+SELECT triggers_load_workflow('one', :'wf');
+SELECT count(triggers_start('s' || g, 'one')) FROM generate_series(1, :n) g;
+SELECT count(triggers_fire('s' || g, 'go')) FROM generate_series(1, :n) g;
+SELECT count(triggers_finish(c.task_id, '{}')) FROM triggers_claim('bench-setup', '{default}', 10000) AS c;
+SQL
+  done
+  # the session with a long history: HISTORY fires of "go", every instance finished
+  hist=$((2 * SCALE_SESSIONS + 2))
+  sqldb "$cl" s3 -v s="s$hist" -v n="$HISTORY" >/dev/null <<'SQL'
+SELECT triggers_start(:'s', 'one');
+SELECT count(triggers_fire(:'s', 'go')) FROM generate_series(1, :n);
+DO $$
+DECLARE
+  n bigint;
+BEGIN
+  LOOP
+    SELECT count(triggers_finish(c.task_id, '{}')) INTO n FROM triggers_claim('bench-setup', '{default}', 10000) AS c;
+    EXIT WHEN n = 0;
+  END LOOP;
+END $$;
+SQL
+  log "scaling: templates and a session with $HISTORY earlier fires made in $(( ($(now_ns) - t0) / 1000000 )) ms"
+  t0=$(now_ns)
+  copies=$(( SCALE_SESSIONS / templates - 1 ))
+  if [ "$copies" -gt 0 ]; then
+    sqldb "$cl" s6 -v templates="$templates" -v copies="$copies" -f "$SQL/clone_sessions.sql" >/dev/null 2>"$WORK/clone.err" \
+      || { cat "$WORK/clone.err" >&2; die "could not clone sessions for the scaling figure"; }
+  fi
+  nsess=$(sqldb "$cl" s6 -c "SELECT count(*) FROM triggers.session")
+  log "scaling: $nsess sessions in s6 after cloning ($(( ($(now_ns) - t0) / 1000000 )) ms)"
+  record scale.sessions "$nsess"
+  # checks through the API: a cloned session behaves like its template
+  got=$(sqldb "$cl" s6 -c "BEGIN" -c "SELECT triggers_fire('s$SCALE_SESSIONS', 'go')" -c "ROLLBACK" | grep -v '^$' | tr '\n' ' ')
+  [[ "$got" == *"{t#1}"* ]] || die "a cloned session did not behave like its template (fire returned: $got)"
+  got=$(sqldb "$cl" s3 -c "BEGIN" -c "SELECT triggers_fire('s$hist', 'go')" -c "ROLLBACK" | tr '\n' ' ')
+  [[ "$got" == *"{t#$HISTORY}"* ]] || die "the history session is not as expected (fire returned: $got)"
+  for db in s3 s6; do sqldb "$cl" "$db" -c "VACUUM ANALYZE" >/dev/null; done
+  sql "$cl" -c CHECKPOINT >/dev/null
+  for ((r = 1; r <= SCALE_ROUNDS; r++)); do
+    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.s3" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$templates"
+    PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.r$r.s6" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
+    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.h1" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi=1
+    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.h4" "$SQL/fire_rollback.sql" 1 -D lo="$hist" -D hi="$hist"
+  done
+  for k in s3 s6 h1 h4; do
+    record "scale.$k" "$(for ((r = 1; r <= SCALE_ROUNDS; r++)); do get "scale.r$r.$k"; done | awk '{ s += $1 } END { printf "%.1f", s / NR }')"
+  done
+  for db in s3 s6; do sql "$cl" -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null; done
+fi
+
+# ---------------------------------------------------------------------------
+# The table
+BENCH_TITLE="make bench"
+. "$BENCH_DIR/report.sh"
+{
+  echo "# triggers benchmark ($BENCH_TITLE)"
+  echo
+  report_header
+  echo
+  report_table
+  echo
+  report_notes
+} > "$REPORT"
+cat "$REPORT"
+echo
+echo "report: $REPORT"
+log "done"
