@@ -143,3 +143,16 @@ SELECT triggers_set_status('ul-9', 't#1', 'unstarted');
 SELECT * FROM pg_temp.show('ul-9');
 SELECT triggers_fire('ul-9', 'x');
 SELECT * FROM pg_temp.show('ul-9');
+
+------------------------------------------------------------------------------
+-- Fires made before the task was configured are applied in the order they
+-- happened: "a" then "x" runs the task, "x" then "a" abandons it.
+------------------------------------------------------------------------------
+SELECT triggers_fire('ul-10a', 'a');
+SELECT triggers_fire('ul-10a', 'x');
+SELECT triggers_fire('ul-10b', 'x');
+SELECT triggers_fire('ul-10b', 'a');
+SELECT triggers_configure('ul-10a', '{"t": {"after": ["a"], "unless": ["x"], "run": "r"}}');
+SELECT triggers_configure('ul-10b', '{"t": {"after": ["a"], "unless": ["x"], "run": "r"}}');
+SELECT * FROM pg_temp.show('ul-10a');
+SELECT * FROM pg_temp.show('ul-10b');
