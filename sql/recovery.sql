@@ -96,7 +96,8 @@ SELECT * FROM pg_temp.show('rc-2') WHERE instance IN ('t#3', 't#4');
 SELECT * FROM pg_temp.finish_all();
 
 ------------------------------------------------------------------------------
--- Replay after a reconfiguration runs the task's new configuration; the clone
+-- Instances follow the current configuration of their task: those scheduled
+-- before a reconfiguration and the replayed clone run the new "run"; the clone
 -- takes the next free number of its task.
 ------------------------------------------------------------------------------
 SELECT triggers_configure('rc-3', '{"t": {"after": [], "andEvery": "e", "run": "v1", "using": "rc"}}');

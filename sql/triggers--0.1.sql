@@ -645,8 +645,13 @@ BEGIN
         metadata = triggers._stamp(i.metadata, 'running')
     FROM claimed AS c WHERE i.session = c.session AND i.task = c.task AND i.n = c.n
   )
-  SELECT c.task_id, c.session, c.task || '#' || c.n, c.task, c.run, c.queue, c.kwargs, c.attempt
-  FROM claimed AS c ORDER BY c.task_id;
+  -- instances follow the current configuration of their task: its run, now
+  SELECT c.task_id, c.session, c.task || '#' || c.n, c.task, coalesce(t.run, c.run), c.queue,
+         c.kwargs, c.attempt
+  FROM claimed AS c
+  LEFT JOIN triggers.session AS s ON s.session = c.session
+  LEFT JOIN triggers.config_task AS t ON t.config_id = s.config_id AND t.task = c.task
+  ORDER BY c.task_id;
 END $$;
 COMMENT ON FUNCTION @extschema@.triggers_claim(text, text[], integer, interval) IS
   'claims up to max_tasks claimable tasks of the given queues for a lease (SKIP LOCKED)';
