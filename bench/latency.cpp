@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -133,17 +134,24 @@ int BaseListener(const std::string& dsn, int ready_fd) {
       "WITH d AS (DELETE FROM lq WHERE id IN (SELECT id FROM lq ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 10) "
       "RETURNING id) INSERT INTO lq_log (id, claimed_at) SELECT id, now() FROM d RETURNING id";
   while (!g_stop && getppid() != 1) {
-    int sock = PQsocket(c);
-    fd_set fds;
-    FD_ZERO(&fds);
-    FD_SET(sock, &fds);
-    struct timeval tv = {1, 0};  // also poll once a second
-    if (select(sock + 1, &fds, nullptr, nullptr, &tv) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
+    // Notifications may also have been read while a claim ran: look at libpq's
+    // list before sleeping on the socket.
+    bool work = false;
     if (!PQconsumeInput(c)) Fail(c, "listener lost its connection");
-    while (PGnotify* n = PQnotifies(c)) PQfreemem(n);
+    while (PGnotify* n = PQnotifies(c)) {
+      work = true;
+      PQfreemem(n);
+    }
+    if (!work) {
+      int sock = PQsocket(c);
+      fd_set fds;
+      FD_ZERO(&fds);
+      FD_SET(sock, &fds);
+      struct timeval tv = {1, 0};  // also poll once a second
+      int ready = select(sock + 1, &fds, nullptr, nullptr, &tv);
+      if (ready < 0 && errno != EINTR) break;
+      if (ready != 0) continue;  // input (or a signal): look at the notifications
+    }
     for (;;) {  // claim until nothing is left
       PGresult* r = Exec(c, claim, {}, PGRES_TUPLES_OK);
       int n = PQntuples(r);

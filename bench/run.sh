@@ -173,7 +173,7 @@ if want e2e; then
     log "$(printf '%-40s %10s tasks/s (%s ms)' "e2e.$cl.base" "$(get "e2e.$cl.base.rate")" "$ms")"
     # ours
     if worker_built; then
-      sql "$cl" -d postgres -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" -c "CREATE DATABASE e2e" >/dev/null
+      sql "$cl" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" -c "CREATE DATABASE e2e" >/dev/null
       create_extension "$cl" e2e
       t0=$(now_ns)
       sqldb "$cl" e2e -v nsessions="$E2E_SESSIONS" -v wf="$WF_CHAIN" -f "$SQL/setup_chain.sql" >/dev/null
@@ -204,7 +204,7 @@ if want scaling; then
   t0=$(now_ns)
   templates=$NSESSIONS
   for db in s3 s6; do
-    sql "$cl" -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+    sql "$cl" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
     create_extension "$cl" "$db"
     # templates s1..sT: started, "go" fired once, t#0 claimed and finished
     sqldb "$cl" "$db" -v wf='{"t": {"after": [], "andEvery": "go", "run": "noop"}}' -v n="$templates" >/dev/null <<'SQL'

@@ -71,13 +71,21 @@ class Connection {
  private:
   enum class State { kDisconnected, kConnecting, kIdle, kBusy };
 
+  // Begins a non-blocking connection attempt.
   void StartConnect(TimePoint now);
+  // Logs the failure and schedules the next attempt with backoff.
   void ConnectFailed(const std::string& message, TimePoint now);
+  // Queues LISTEN for every channel ahead of anything else.
   void Connected(TimePoint now);
+  // Drops the connection; keeps the requests that must be resent.
   void Lost(const std::string& message, TimePoint now);
+  // Sends the front request when idle.
   void SendNext(TimePoint now);
+  // Reads the results of the query in flight, as far as they have arrived.
   void ReadResults(TimePoint now);
+  // Delivers the reply of the query in flight to its request.
   void Complete(PGresult* result, TimePoint now);
+  // Moves libpq's pending notifications into notifications_.
   void CollectNotifications();
 
   std::string dsn_;

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,27 +41,31 @@ void HandlerProcess::CloseFd(int* fd) {
   *fd = -1;
 }
 
-// posix_spawn gives a clean child: its own process group (so a timeout can
-// kill everything it started), default signal dispositions (we ignore
-// SIGPIPE, which exec would otherwise keep), and only fds 0-2 (all of ours
-// are close-on-exec). Exec failures come back as its return value.
+// fork + execve rather than posix_spawn, for one thing posix_spawn cannot
+// do: PR_SET_PDEATHSIG, so a handler is killed if its worker dies (kill -9)
+// instead of running on while its task is delivered to another worker.
+// The child gets its own process group (a timeout kills everything it
+// started), default signal dispositions (SIGPIPE is ignored in the worker and
+// exec would keep that), an empty signal mask, and only fds 0-2 (all of ours
+// are close-on-exec). An exec failure comes back through a close-on-exec pipe.
+// The worker is single-threaded, so the child may run any async-signal-safe
+// code between fork and exec; everything it needs is prepared before fork.
 bool HandlerProcess::Start(const std::string& path, std::string input, const std::vector<std::string>& extra_env,
                            std::string* error) {
-  int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe2(in_pipe, O_CLOEXEC) != 0) {
+  int pipes[4][2];
+  int made = 0;
+  for (; made < 4; ++made) {
+    if (pipe2(pipes[made], O_CLOEXEC) != 0) break;
+  }
+  if (made < 4) {
     *error = std::string("pipe: ") + std::strerror(errno);
+    for (int i = 0; i < made; ++i) { close(pipes[i][0]); close(pipes[i][1]); }
     return false;
   }
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    *error = std::string("pipe: ") + std::strerror(errno);
-    close(in_pipe[0]); close(in_pipe[1]);
-    return false;
-  }
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    *error = std::string("pipe: ") + std::strerror(errno);
-    close(in_pipe[0]); close(in_pipe[1]); close(out_pipe[0]); close(out_pipe[1]);
-    return false;
-  }
+  int (&in_pipe)[2] = pipes[0];
+  int (&out_pipe)[2] = pipes[1];
+  int (&err_pipe)[2] = pipes[2];
+  int (&exec_pipe)[2] = pipes[3];
 
   std::vector<std::string> env_strings;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -76,32 +80,55 @@ bool HandlerProcess::Start(const std::string& path, std::string input, const std
   envp.push_back(nullptr);
   std::string argv0 = path;
   char* argv[] = {argv0.data(), nullptr};
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  sigset_t defaults, empty;
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&defaults, sig);
+  pid_t parent = getpid();
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigset_t empty;
   sigemptyset(&empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv, envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the worker died before prctl
+    for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &dfl, nullptr);
+    sigprocmask(SIG_SETMASK, &empty, nullptr);
+    if (dup2(in_pipe[0], 0) < 0 || dup2(out_pipe[1], 1) < 0 || dup2(err_pipe[1], 2) < 0) {
+      int e = errno;
+      ssize_t ignored = write(exec_pipe[1], &e, sizeof e);
+      (void)ignored;
+      _exit(127);
+    }
+    execve(path.c_str(), argv, envp.data());
+    int e = errno;
+    ssize_t ignored = write(exec_pipe[1], &e, sizeof e);
+    (void)ignored;
+    _exit(127);
+  }
+  int fork_errno = errno;
   close(in_pipe[0]);
   close(out_pipe[1]);
   close(err_pipe[1]);
-  if (rc != 0) {
+  close(exec_pipe[1]);
+  if (pid < 0) {
+    close(in_pipe[1]); close(out_pipe[0]); close(err_pipe[0]); close(exec_pipe[0]);
+    *error = std::string("fork: ") + std::strerror(fork_errno);
+    return false;
+  }
+  setpgid(pid, pid);  // also from here, so the group exists whichever runs first
+  int exec_errno = 0;
+  ssize_t n;
+  while ((n = read(exec_pipe[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  close(exec_pipe[0]);
+  if (n > 0) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     close(in_pipe[1]); close(out_pipe[0]); close(err_pipe[0]);
-    *error = "cannot execute " + path + ": " + std::strerror(rc);
+    *error = "cannot execute " + path + ": " + std::strerror(exec_errno);
     return false;
   }
   pid_ = pid;

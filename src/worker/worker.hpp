@@ -37,22 +37,39 @@ class Worker {
     bool handed_back = false;  // killed at shutdown: hand back
   };
 
+  // Starts the shutdown on SIGTERM/SIGINT; a second one ends the grace period.
   void HandleSignals(TimePoint now);
+  // A NOTIFY on one of our channels means work may be claimable.
   void ProcessNotifications();
+  // Sends one claim for up to the free slots when there may be work.
   void MaybeClaim(TimePoint now);
+  // Starts the claimed tasks (or hands them back when stopping).
   void OnClaimReply(Reply& reply, int asked, TimePoint sent);
+  // Runs one task's handler, or fails the task when it has none.
   void StartTask(const Task& task, TimePoint now);
+  // --noop: finishes a claimed batch in one statement.
   void StartNoopBatch(std::vector<Task> tasks);
+  // Falls back to one finish per task when the batch was refused.
   void OnNoopBatchReply(Reply& reply, std::vector<Task> tasks);
+  // Kills handlers past --timeout, and all of them when the grace period ends.
   void EnforceDeadlines(TimePoint now);
+  // Renews the leases that are due.
   void SendHeartbeats(TimePoint now);
+  // Schedules the next heartbeat, or gives the task up when it is no longer held.
   void OnHeartbeatReply(int64_t task_id, Reply& reply);
+  // Collects finished handlers and turns them into answers.
   void ReapHandlers(TimePoint now);
+  // Queues an answer until the database acknowledges it.
   void SubmitAnswer(Answer answer);
+  // Logs the outcome; retries transient errors; converts a refused result into a failure.
   void OnAnswerReply(Answer answer, Reply& reply);
+  // Re-sends answers whose retry delay has passed.
   void SubmitDelayedAnswers(TimePoint now);
+  // Slots neither running a handler nor waiting for an answer's acknowledgement.
   int FreeSlots() const;
+  // True when the loop should end, with the exit status.
   bool Finished(TimePoint now, int* exit_status);
+  // How long poll() may sleep before the next deadline.
   int PollTimeoutMs(TimePoint now) const;
 
   Options options_;

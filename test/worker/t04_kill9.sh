@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kill -9 of a worker (and its handler, as in a machine crash) mid-task: once
+# kill -9 of a worker mid-task (its handler dies with it): once
 # the short lease expires the task is delivered again to another worker, with
 # attempt 2 under a new task_id; the dead worker's task_id is refused.
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +13,14 @@ victim=$TW_LAST_PID
 wait_until 30 test -s "$TW_DIR/started.k1.slow#0.1" || fail "handler did not start"
 old_id=$(q "SELECT task_id FROM triggers.queue WHERE session = 'k1'" 2>/dev/null || true)
 kill -9 "$victim"
-kill -9 -- "-$(cat "$TW_DIR/started.k1.slow#0.1")" 2>/dev/null || true
+# the handler dies with its worker (it would otherwise run on, unanswered)
+hpid=$(cat "$TW_DIR/started.k1.slow#0.1")
+handler_gone() {
+  local st
+  st=$(ps -o stat= -p "$hpid" 2>/dev/null) || return 0
+  [[ $st == Z* ]]
+}
+wait_until 10 handler_gone || fail "the handler outlived its killed worker"
 [ "$(status_of k1 'slow#0')" = running ] || fail "instance not running after the crash"
 
 touch "$TW_DIR/release"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Wake-ups with shared_preload_libraries = 'triggers': the waker background
+# worker notifies triggers_<queue> after a commit that queued work — never for
+# a rollback, never for a fire that queued nothing.  (pg_regress's notify suite
+# covers the direct-NOTIFY mode.)  Waits are bounded polls for an event.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+PORT=${TRIGGERS_WAKEUP_PORT:-55405}
+dir=$(mktemp -d /tmp/triggers-wakeup.XXXXXX); chmod 755 "$dir"
+passed=0; failed=0
+cleanup() {
+  [ -n "${LISTENER_PID:-}" ] && kill "$LISTENER_PID" 2>/dev/null
+  test/lib/cluster.sh stop "$dir/pg" immediate >/dev/null 2>&1; rm -rf "$dir"
+}
+trap cleanup EXIT
+check() { if [ "$2" = 0 ]; then echo "ok $1"; passed=$((passed+1)); else echo "not ok $1"; failed=$((failed+1)); fi; }
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+test/lib/cluster.sh start "$dir/pg" "$PORT" "shared_preload_libraries = 'triggers'"
+eval "$(test/lib/cluster.sh env "$dir/pg" "$PORT")"
+export PGDATABASE=postgres
+sql -c "CREATE EXTENSION triggers" -c "SELECT triggers_configure('w1', '{
+  \"t\":  {\"after\": [], \"andEvery\": \"go\", \"run\": \"r\"},
+  \"t2\": {\"after\": [], \"andEvery\": \"other\", \"run\": \"r\", \"using\": \"q2\"}}')" >/dev/null
+[ "$(sql -c 'SELECT triggers._wake_mode()')" = waker ]; check wake_mode_is_waker $?
+
+# A listening connection; every line it prints goes to $dir/heard.
+coproc LISTENER { psql -X -q -At 2>&1; }
+LISTENER_PID=$LISTENER_PID
+echo "LISTEN triggers_default; LISTEN triggers_q2; SELECT 'listening';" >&"${LISTENER[1]}"
+: > "$dir/heard"
+until grep -q listening "$dir/heard"; do   # LISTEN must be in place before the first fire
+  read -t 10 -r line <&"${LISTENER[0]}" || { echo "listener did not start"; exit 1; }
+  echo "$line" >> "$dir/heard"
+done
+# Polls the listener (psql shows notifications after each command) until
+# `pattern` has been heard `count` times, for at most 10 s.
+heard() {
+  local pattern=$1 count=$2 line
+  for _ in $(seq 1 100); do
+    echo "SELECT 'tick';" >&"${LISTENER[1]}"
+    while read -t 0.1 -r line <&"${LISTENER[0]}"; do echo "$line" >> "$dir/heard"; done
+    [ "$(grep -c "notification \"$pattern\"" "$dir/heard")" -ge "$count" ] && return 0
+  done
+  return 1
+}
+
+sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null
+heard triggers_default 1; check committed_fire_notifies $?
+
+sql -c "BEGIN" -c "SELECT triggers_fire('w1', 'go')" -c "ROLLBACK" >/dev/null
+sql -c "SELECT triggers_fire('w1', 'nothing-uses-this')" >/dev/null
+sql -c "SELECT triggers_fire('w1', 'other')" >/dev/null
+heard triggers_q2 1; check other_queue_notifies $?
+[ "$(grep -c 'notification "triggers_default"' "$dir/heard")" = 1 ]
+check no_notification_for_rollback_or_empty_fire $?
+
+# Many commits at once: at least one notification, at most one per commit.
+pids=()
+for _ in $(seq 1 20); do sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null & pids+=($!); done
+wait "${pids[@]}"   # not a bare wait: that would wait for the listener too
+heard triggers_default 2; check concurrent_commits_notify $?
+n=$(grep -c 'notification "triggers_default"' "$dir/heard")
+[ "$n" -le 21 ]; check coalesced_at_most_one_per_commit $?
+
+# The waker comes back after it is terminated.
+sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'triggers waker'" >/dev/null
+for _ in $(seq 1 50); do
+  [ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'triggers waker'")" = 0 ] && break
+  sleep 0.1
+done
+before=$(grep -c 'notification "triggers_default"' "$dir/heard")
+ok=1
+for _ in $(seq 1 30); do   # the first fire after the waker died may start a new one
+  sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null
+  if heard triggers_default $((before + 1)); then ok=0; break; fi
+done
+check waker_restarts_on_demand $ok
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
