@@ -93,7 +93,8 @@ report_table() {
       o=$(get "lat.$cl.ours.commit_answer.$s"); b=$(get "lat.$cl.base.commit_answer.$s")
       [ -n "$o$b" ] || continue
       t=$([ "$s" = p50 ] && echo 1.5 || echo 5)
-      _row 3 "latency commit → worker has the task (answer starts), $s ms" "$cl, sync on, ${LAT_N:-?} fires" \
+      _row 3 "latency commit → worker has the task (answer starts), $s ms" \
+        "$cl, sync on, $(get "lat.$cl.ours.n") / $(get "lat.$cl.base.n") fires, $(get "lat.$cl.ours.over_1s") / $(get "lat.$cl.base.over_1s") over 1 s" \
         "$(_num "$o" %.2f)" "$(_num "$b" %.2f)" "$(_ratio "$o" "$b")" "≤ $t ms" "$(_le "$o" "$t")"
     done
     for s in p50 p99; do

@@ -17,11 +17,13 @@
 # See bench/README.md for what every figure measures.  The table goes to stdout
 # and, as markdown, to a file in the temp dir whose path is printed at the end.
 #
-# Knobs (environment): DURATION (pgbench seconds, 5), NSESSIONS (1000),
+# Knobs (environment): DURATION (pgbench seconds, 4), NSESSIONS (1000),
 # E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
-# claim), E2E_CLUSTERS ("waker"), LAT_N (1000), SCALE_SESSIONS (1000000),
+# claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
+# stops measuring after that long), SCALE_SESSIONS (1000000),
 # HISTORY (10000), SCALE_ROUNDS (2), BENCH_SECTIONS ("fire latency e2e scaling"),
 # BENCH_PORT (55540), BENCH_KEEP=1 (keep the work dir), TRIGGERS_WORKER (path).
+DURATION="${DURATION:-4}"
 . "$(dirname "$0")/lib.sh"
 
 NSESSIONS="${NSESSIONS:-1000}"
@@ -30,6 +32,7 @@ E2E_WORKERS="${E2E_WORKERS:-2}"
 E2E_CONCURRENCY="${E2E_CONCURRENCY:-64}"
 E2E_CLUSTERS="${E2E_CLUSTERS:-waker}"
 LAT_N="${LAT_N:-1000}"
+LAT_MAX_S="${LAT_MAX_S:-60}"
 SCALE_SESSIONS="${SCALE_SESSIONS:-1000000}"
 HISTORY="${HISTORY:-10000}"
 SCALE_ROUNDS="${SCALE_ROUNDS:-2}"
@@ -103,14 +106,17 @@ record_latency() {    # KEYPREFIX JSON
   for f in commit_claim_ms commit_answer_ms send_answer_ms; do
     for s in avg p50 p99 max; do record "$1.${f%_ms}.$s" "$(latency_json_get "$2" "$f" "$s")"; done
   done
-  log "$(printf '%-30s commit->answer p50 %s ms p99 %s ms' "$1" "$(get "$1.commit_answer.p50")" "$(get "$1.commit_answer.p99")")"
+  record "$1.n" "$(grep -o '"n": [0-9]*' <<<"$2" | awk '{ print $2 }')"
+  record "$1.over_1s" "$(grep -o '"over_1s": [0-9]*' <<<"$2" | awk '{ print $2 }')"
+  log "$(printf '%-30s commit->answer p50 %s ms p99 %s ms (%s fires, %s over 1 s)' "$1" "$(get "$1.commit_answer.p50")" \
+         "$(get "$1.commit_answer.p99")" "$(get "$1.n")" "$(get "$1.over_1s")")"
 }
 if want latency; then
   for cl in waker notify; do
     set_sync "$cl" on
     reset_fire_state "$cl"
     sql "$cl" -c "SELECT triggers_start('lat', 'one')" >/dev/null
-    out=$("$WORK/latency" base --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50) || die "latency base failed"
+    out=$("$WORK/latency" base --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50 --max-seconds "$LAT_MAX_S") || die "latency base failed"
     record_latency "lat.$cl.base" "$out"
     if worker_built; then
       "$WORKER_BIN" --dsn "$(dsn_of "$cl")" --noop --concurrency 1 --poll 5 --log-level warn \
@@ -118,7 +124,7 @@ if want latency; then
       wpid=$!; _BG_PIDS+=("$wpid")
       sleep 0.5
       kill -0 "$wpid" 2>/dev/null || { cat "$WORK/worker.lat.$cl.log" >&2; die "triggers-worker exited at start"; }
-      out=$("$WORK/latency" ours --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50 --session lat --trigger go) \
+      out=$("$WORK/latency" ours --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50 --max-seconds "$LAT_MAX_S" --session lat --trigger go) \
         || { kill "$wpid"; cat "$WORK/worker.lat.$cl.log" >&2; die "latency ours failed"; }
       kill -TERM "$wpid"; wait "$wpid" || true
       record_latency "lat.$cl.ours" "$out"

@@ -211,25 +211,27 @@ COMMENT ON FUNCTION triggers._not_null(jsonb, text) IS 'internal: 22004 for a NU
 
 -- Recursive merge: objects merge key by key, anything else in `over` replaces.
 CREATE FUNCTION triggers._merge(base jsonb, over jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE
-    WHEN jsonb_typeof(base) = 'object' AND jsonb_typeof(over) = 'object' THEN
-      base || coalesce((SELECT jsonb_object_agg(k, CASE WHEN base ? k THEN triggers._merge(base -> k, v)
-                                                        ELSE v END)
-                        FROM jsonb_each(over) AS e(k, v)), '{}'::jsonb)
-    ELSE over END
-$$;
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF jsonb_typeof(base) <> 'object' OR jsonb_typeof(over) <> 'object' THEN
+    RETURN over;
+  END IF;
+  RETURN base || coalesce((SELECT jsonb_object_agg(k, CASE WHEN base ? k THEN triggers._merge(base -> k, v)
+                                                           ELSE v END)
+                           FROM jsonb_each(over) AS e(k, v)), '{}'::jsonb);
+END $$;
 COMMENT ON FUNCTION triggers._merge(jsonb, jsonb) IS
   'internal: recursive merge of over onto base (withParams under trigger kwargs)';
 
 -- Metadata with timestamps.lastModified and timestamps.<status> set to now.
 CREATE FUNCTION triggers._stamp(metadata jsonb, status text) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT metadata || jsonb_build_object('timestamps',
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN metadata || jsonb_build_object('timestamps',
     CASE WHEN jsonb_typeof(metadata -> 'timestamps') = 'object' THEN metadata -> 'timestamps'
          ELSE '{}'::jsonb END
-    || jsonb_build_object('lastModified', now(), status, now()))
-$$;
+    || jsonb_build_object('lastModified', now(), status, now()));
+END $$;
 COMMENT ON FUNCTION triggers._stamp(jsonb, text) IS 'internal: records a status change time in metadata';
 
 -- Stores an (already validated) task set as a new immutable configuration.
@@ -291,13 +293,14 @@ CREATE TRIGGER workflow_check BEFORE INSERT OR UPDATE ON triggers.workflow
 -- each other.  bump = a fire: returns the new fire's sequence number.
 CREATE FUNCTION triggers._lock_session(p_session text, p_bump boolean,
                                        OUT config_id bigint, OUT seq bigint, OUT workflow text)
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
   INSERT INTO triggers.session AS s (session, fires)
   VALUES (p_session, CASE WHEN p_bump THEN 1 ELSE 0 END)
   ON CONFLICT (session) DO UPDATE
     SET fires = s.fires + CASE WHEN p_bump THEN 1 ELSE 0 END, last_activity = now()
-  RETURNING s.config_id, s.fires, s.workflow
-$$;
+  RETURNING s.config_id, s.fires, s.workflow INTO config_id, seq, workflow;
+END $$;
 COMMENT ON FUNCTION triggers._lock_session(text, boolean) IS 'internal: creates/locks a session row';
 
 -- A session that must already exist (42704 otherwise).
@@ -408,11 +411,15 @@ COMMENT ON FUNCTION triggers._reconfigure(text, bigint, bigint) IS
 
 -- The task configuration an instance follows now (its session's current one).
 CREATE FUNCTION triggers._task_config(p_session text, p_task text) RETURNS triggers.config_task
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT c FROM triggers.session AS s
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_task triggers.config_task;
+BEGIN
+  SELECT c.* INTO v_task FROM triggers.session AS s
   JOIN triggers.config_task AS c ON c.config_id = s.config_id AND c.task = p_task
-  WHERE s.session = p_session
-$$;
+  WHERE s.session = p_session;
+  RETURN v_task;
+END $$;
 COMMENT ON FUNCTION triggers._task_config(text, text) IS 'internal: current configuration of a task';
 
 -- Replays a failed instance: it becomes replayed; its clone is queued after p_delay.
@@ -493,12 +500,13 @@ COMMENT ON FUNCTION triggers._take(bigint, text) IS 'internal: locks a held deli
 -- Ends a delivery: removes the queue row, records the answer and the new status.
 CREATE FUNCTION triggers._answer(p_task_id bigint, p_verb text, p_status text, p_metadata jsonb)
 RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
   DELETE FROM triggers.queue AS q WHERE q.task_id = p_task_id;
   UPDATE triggers.instance AS i
   SET status = p_status, answer = p_verb, metadata = triggers._stamp(i.metadata || p_metadata, p_status)
   WHERE i.task_id = p_task_id;
-$$;
+END $$;
 COMMENT ON FUNCTION triggers._answer(bigint, text, text, jsonb) IS 'internal: records a worker''s answer';
 
 ------------------------------------------------------------------------------

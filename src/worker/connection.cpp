@@ -217,6 +217,7 @@ void Connection::HandlePoll(short revents, TimePoint now) {
     }
     CollectNotifications();
     if (state_ == State::kBusy) ReadResults(now);
+    if (conn_ != nullptr) CollectNotifications();  // any parsed while reading results
     if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_BAD) Lost(Trim(PQerrorMessage(conn_)), now);
   }
 }
