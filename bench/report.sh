@@ -106,7 +106,7 @@ report_table() {
   # 4. scaling (cost per fire = 1 / rate; ratio = cost in the big case / cost in the small one)
   o=$(get scale.s6); b=$(get scale.s3)
   if [ -n "$o" ]; then
-    _row 4 "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)" "$(get scale.sessions) vs 10^3 sessions in the tables" \
+    _row 4 "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)" "$(get scale.sessions) vs $(get scale.small) sessions in the tables" \
       "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" "≤ 1.2×" "$(_le "$(_div "$b" "$o")" 1.2)"
   fi
   o=$(get scale.h4); b=$(get scale.h1)

@@ -26,23 +26,15 @@
 DURATION="${DURATION:-4}"
 . "$(dirname "$0")/lib.sh"
 
-NSESSIONS="${NSESSIONS:-1000}"
-E2E_SESSIONS="${E2E_SESSIONS:-10000}"
-E2E_WORKERS="${E2E_WORKERS:-2}"
-E2E_CONCURRENCY="${E2E_CONCURRENCY:-64}"
+. "$(dirname "$0")/parts.sh"
 E2E_CLUSTERS="${E2E_CLUSTERS:-waker}"
-LAT_N="${LAT_N:-1000}"
-LAT_MAX_S="${LAT_MAX_S:-60}"
 SCALE_SESSIONS="${SCALE_SESSIONS:-1000000}"
 HISTORY="${HISTORY:-10000}"
 SCALE_ROUNDS="${SCALE_ROUNDS:-2}"
 SECTIONS="${BENCH_SECTIONS:-fire latency e2e scaling}"
 REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-$(date -u +%Y%m%d-%H%M%S).md}"
-SQL="$BENCH_DIR/sql"
 
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
-worker_built() { [ -x "$WORKER_BIN" ]; }
-dsn_of() { echo "host=$WORK/$1/sock port=${_PORT[$1]} user=postgres dbname=${2:-bench}"; }
 
 # ---------------------------------------------------------------------------
 log "work dir $WORK"
@@ -61,14 +53,6 @@ if ! worker_built; then
   log "worker not built ($WORKER_BIN): end-to-end and the engine's latency are skipped (make -C src/worker)"
 fi
 
-# Fresh engine state (the extension is recreated) and fresh baseline tables.
-reset_fire_state() {
-  local cl=$1
-  create_extension "$cl"
-  sql "$cl" -v nsessions="$NSESSIONS" -v wf="$WF_ONE" -f "$SQL/setup_fire.sql" >/dev/null
-  sql "$cl" -v nsessions="$NSESSIONS" -f "$SQL/baseline.sql" >/dev/null
-}
-
 # ---------------------------------------------------------------------------
 # 1. Fire rate (and 5. peak backend memory during it)
 if want fire; then
@@ -78,14 +62,7 @@ if want fire; then
       reset_fire_state "$cl"
       for c in 1 4; do
         for b in base1 fire1 base0 fire0; do
-          sql "$cl" -c "CHECKPOINT" >/dev/null
-          memf="$WORK/mem.$cl.$sync.$c.$b"
-          mem_sampler_start "$cl" bench "$memf"
-          run_pgbench "$cl" "fire.$cl.$sync.c$c.$b" "$SQL/$b.sql" "$c" -D nsessions="$NSESSIONS"
-          mem_sampler_stop
-          read -r hwm anon < "$memf"
-          record_max "mem.backend.$b.hwm" "$hwm"
-          record_max "mem.backend.$b.anon" "$anon"
+          fire_run "$cl" "fire.$cl.$sync.c$c.$b" "$b" "$c"
         done
       done
     done
@@ -98,106 +75,23 @@ fi
 
 # ---------------------------------------------------------------------------
 # 3. Latency COMMIT of a fire -> worker has the task (see latency.cpp)
-latency_json_get() {   # JSON FIGURE FIELD -> number
-  grep -o "\"$2\": {[^}]*}" <<<"$1" | grep -o "\"$3\": [-0-9.]*" | awk '{ print $2 }'
-}
-record_latency() {    # KEYPREFIX JSON
-  local f s
-  for f in commit_claim_ms commit_answer_ms send_answer_ms; do
-    for s in avg p50 p99 max; do record "$1.${f%_ms}.$s" "$(latency_json_get "$2" "$f" "$s")"; done
-  done
-  record "$1.n" "$(grep -o '"n": [0-9]*' <<<"$2" | awk '{ print $2 }')"
-  record "$1.over_1s" "$(grep -o '"over_1s": [0-9]*' <<<"$2" | awk '{ print $2 }')"
-  log "$(printf '%-30s commit->answer p50 %s ms p99 %s ms (%s fires, %s over 1 s)' "$1" "$(get "$1.commit_answer.p50")" \
-         "$(get "$1.commit_answer.p99")" "$(get "$1.n")" "$(get "$1.over_1s")")"
-}
 if want latency; then
   for cl in waker notify; do
     set_sync "$cl" on
     reset_fire_state "$cl"
-    sql "$cl" -c "SELECT triggers_start('lat', 'one')" >/dev/null
-    out=$("$WORK/latency" base --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50 --max-seconds "$LAT_MAX_S") || die "latency base failed"
-    record_latency "lat.$cl.base" "$out"
-    if worker_built; then
-      "$WORKER_BIN" --dsn "$(dsn_of "$cl")" --noop --concurrency 1 --poll 5 --log-level warn \
-        > "$WORK/worker.lat.$cl.log" 2>&1 &
-      wpid=$!; _BG_PIDS+=("$wpid")
-      sleep 0.5
-      kill -0 "$wpid" 2>/dev/null || { cat "$WORK/worker.lat.$cl.log" >&2; die "triggers-worker exited at start"; }
-      out=$("$WORK/latency" ours --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50 --max-seconds "$LAT_MAX_S" --session lat --trigger go) \
-        || { kill "$wpid"; cat "$WORK/worker.lat.$cl.log" >&2; die "latency ours failed"; }
-      kill -TERM "$wpid"; wait "$wpid" || true
-      record_latency "lat.$cl.ours" "$out"
-    fi
+    latency_base "$cl" "lat.$cl.base"
+    if worker_built; then latency_ours "$cl" "lat.$cl.ours"; fi
   done
 fi
 
 # ---------------------------------------------------------------------------
-# 2. End-to-end: 10,000 sessions x 3-task chain, drained by triggers-worker --noop
-#    vs the same number of drain_baseline processes (and 5. the worker's RSS)
-run_timed_procs() {   # OUTPREFIX N cmd... : runs N copies under /usr/bin/time; echoes elapsed ms
-  local pre=$1 n=$2; shift 2
-  local t0 t1 i pids=() rc=0
-  t0=$(now_ns)
-  for ((i = 0; i < n; i++)); do
-    /usr/bin/time -f '%M' -o "$pre.$i.time" "$@" > "$pre.$i.out" 2> "$pre.$i.err" &
-    pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p" || rc=1; done
-  t1=$(now_ns)
-  if [ "$rc" != 0 ]; then
-    for ((i = 0; i < n; i++)); do tail -n 5 "$pre.$i.err" >&2; done
-    return 1
-  fi
-  echo $(( (t1 - t0) / 1000000 ))
-}
-max_rss_of() {   # OUTPREFIX N -> largest max RSS (kB) of the N runs
-  local pre=$1 n=$2 i m=0 v
-  for ((i = 0; i < n; i++)); do
-    v=$(tail -n 1 "$pre.$i.time")
-    [ "$v" -gt "$m" ] && m=$v
-  done
-  echo "$m"
-}
+# 2. End-to-end: E2E_SESSIONS sessions x 3-task chain drained by triggers-worker
+#    --noop vs the same number of drain_baseline processes (and 5. their RSS)
 if want e2e; then
-  [ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is needed for the RSS figures"
-  total=$((3 * E2E_SESSIONS))
   for cl in $E2E_CLUSTERS; do
     set_sync "$cl" on
-    # baseline
-    sql "$cl" -v nsessions="$NSESSIONS" -f "$SQL/baseline.sql" >/dev/null
-    sql "$cl" -v nsessions="$E2E_SESSIONS" -f "$SQL/setup_bq.sql" >/dev/null
-    sql "$cl" -c CHECKPOINT >/dev/null
-    ms=$(run_timed_procs "$WORK/e2e.$cl.base" "$E2E_WORKERS" "$WORK/drain_baseline" --dsn "$(dsn_of "$cl")" \
-           --batch "$E2E_CONCURRENCY" --stages 3) || die "drain_baseline failed"
-    left=$(sql "$cl" -c "SELECT count(*) FROM bq")
-    done_rows=$(cat "$WORK"/e2e."$cl".base.*.out | grep -o '"rows": [0-9]*' | awk '{ s += $2 } END { print s }')
-    [ "$left" = 0 ] && [ "$done_rows" = "$total" ] || die "baseline drain: $done_rows rows processed, $left left (expected $total, 0)"
-    record "e2e.$cl.base.ms" "$ms"
-    record "e2e.$cl.base.rate" "$(awk -v n="$total" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
-    record "e2e.$cl.base.rss" "$(max_rss_of "$WORK/e2e.$cl.base" "$E2E_WORKERS")"
-    log "$(printf '%-40s %10s tasks/s (%s ms)' "e2e.$cl.base" "$(get "e2e.$cl.base.rate")" "$ms")"
-    # ours
-    if worker_built; then
-      sql "$cl" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" -c "CREATE DATABASE e2e" >/dev/null
-      create_extension "$cl" e2e
-      t0=$(now_ns)
-      sqldb "$cl" e2e -v nsessions="$E2E_SESSIONS" -v wf="$WF_CHAIN" -f "$SQL/setup_chain.sql" >/dev/null
-      log "e2e setup: $E2E_SESSIONS sessions started and fired a, c, b in $(( ($(now_ns) - t0) / 1000000 )) ms"
-      queued=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status = 'scheduled'")
-      [ "$queued" = "$E2E_SESSIONS" ] || die "e2e setup: $queued instances scheduled, expected $E2E_SESSIONS"
-      sqldb "$cl" e2e -c CHECKPOINT >/dev/null
-      ms=$(run_timed_procs "$WORK/e2e.$cl.ours" "$E2E_WORKERS" "$WORKER_BIN" --dsn "$(dsn_of "$cl" e2e)" \
-             --once --noop --concurrency "$E2E_CONCURRENCY" --log-level warn) || die "triggers-worker --once --noop failed"
-      fin=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status = 'finished'")
-      other=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status <> 'finished'")
-      [ "$fin" = "$total" ] && [ "$other" = 0 ] || die "e2e: $fin instances finished, $other not (expected $total, 0)"
-      record "e2e.$cl.ours.ms" "$ms"
-      record "e2e.$cl.ours.rate" "$(awk -v n="$total" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
-      record "e2e.$cl.ours.rss" "$(max_rss_of "$WORK/e2e.$cl.ours" "$E2E_WORKERS")"
-      log "$(printf '%-40s %10s tasks/s (%s ms)' "e2e.$cl.ours" "$(get "e2e.$cl.ours.rate")" "$ms")"
-      sql "$cl" -d postgres -c "DROP DATABASE e2e WITH (FORCE)" >/dev/null
-    fi
+    e2e_base "$cl" "e2e.$cl.base"
+    if worker_built; then e2e_ours "$cl" "e2e.$cl.ours"; fi
   done
 fi
 
@@ -245,6 +139,7 @@ SQL
   nsess=$(sqldb "$cl" s6 -c "SELECT count(*) FROM triggers.session")
   log "scaling: $nsess sessions in s6 after cloning ($(( ($(now_ns) - t0) / 1000000 )) ms)"
   record scale.sessions "$nsess"
+  record scale.small "$templates"
   # checks through the API: a cloned session behaves like its template
   got=$(sqldb "$cl" s6 -c "BEGIN" -c "SELECT triggers_fire('s$SCALE_SESSIONS', 'go')" -c "ROLLBACK" | grep -v '^$' | tr '\n' ' ')
   [[ "$got" == *"{t#1}"* ]] || die "a cloned session did not behave like its template (fire returned: $got)"

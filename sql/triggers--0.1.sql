@@ -679,6 +679,32 @@ END $$;
 COMMENT ON FUNCTION @extschema@.triggers_finish(bigint, jsonb) IS
   'a worker finished a task: records the result and fires the task''s name (cascade)';
 
+CREATE FUNCTION @extschema@.triggers_finish_many(task_ids bigint[], results jsonb[] DEFAULT NULL)
+RETURNS text[]
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_task record;
+  v_scheduled text[] := '{}';
+BEGIN
+  IF $1 IS NULL THEN
+    RAISE EXCEPTION 'task_ids must not be NULL' USING ERRCODE = '22004';
+  ELSIF $2 IS NOT NULL AND cardinality($2) <> cardinality($1) THEN
+    RAISE EXCEPTION 'results must have one element per task_id (% task_ids, % results)',
+      cardinality($1), cardinality($2) USING ERRCODE = '22023';
+  END IF;
+  -- sessions in a fixed order, so two workers answering at once cannot deadlock
+  FOR v_task IN
+    SELECT t.id, t.ord FROM unnest($1) WITH ORDINALITY AS t(id, ord)
+    LEFT JOIN triggers.queue AS q ON q.task_id = t.id
+    ORDER BY q.session, t.id
+  LOOP
+    v_scheduled := v_scheduled || @extschema@.triggers_finish(v_task.id, $2[v_task.ord]);
+  END LOOP;
+  RETURN v_scheduled;
+END $$;
+COMMENT ON FUNCTION @extschema@.triggers_finish_many(bigint[], jsonb[]) IS
+  'finishes several tasks in one call (results[i] for task_ids[i], default {}); returns the instances scheduled';
+
 CREATE FUNCTION @extschema@.triggers_fail(task_id bigint, error jsonb DEFAULT '{}') RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

@@ -1,0 +1,143 @@
+# bench/parts.sh — measurements shared by bench/run.sh and bench/peers.sh.
+# Source after lib.sh.  Each records its figures under a key prefix (see `record`).
+
+SQL="$BENCH_DIR/sql"
+NSESSIONS="${NSESSIONS:-1000}"
+E2E_SESSIONS="${E2E_SESSIONS:-10000}"
+E2E_WORKERS="${E2E_WORKERS:-2}"
+E2E_CONCURRENCY="${E2E_CONCURRENCY:-64}"
+LAT_N="${LAT_N:-1000}"
+LAT_MAX_S="${LAT_MAX_S:-60}"
+
+worker_built() { [ -x "$WORKER_BIN" ]; }
+dsn_of() { echo "host=$WORK/$1/sock port=${_PORT[$1]} user=postgres dbname=${2:-bench}"; }
+
+# Fresh engine state (the extension is recreated: sessions s1..sN on workflow "one")
+# and fresh baseline tables, in database bench of cluster CL.
+reset_fire_state() {
+  local cl=$1
+  create_extension "$cl"
+  sql "$cl" -v nsessions="$NSESSIONS" -v wf="$WF_ONE" -f "$SQL/setup_fire.sql" >/dev/null
+  sql "$cl" -v nsessions="$NSESSIONS" -f "$SQL/baseline.sql" >/dev/null
+}
+
+# fire_run CL KEY SCRIPT CLIENTS: one pgbench run of a fire script (CHECKPOINT
+# first), with the peak memory of its backends recorded as mem.backend.<script>.*
+fire_run() {
+  local cl=$1 key=$2 b=$3 c=$4 memf hwm anon
+  sql "$cl" -c "CHECKPOINT" >/dev/null
+  memf="$WORK/mem.$key"
+  mem_sampler_start "$cl" bench "$memf"
+  run_pgbench "$cl" "$key" "$SQL/$b.sql" "$c" -D nsessions="$NSESSIONS"
+  mem_sampler_stop
+  read -r hwm anon < "$memf"
+  record_max "mem.backend.$b.hwm" "$hwm"
+  record_max "mem.backend.$b.anon" "$anon"
+}
+
+# ---------------------------------------------------------------------------
+# Latency (latency.cpp).  The database must hold workflow "one" (reset_fire_state).
+latency_json_get() {   # JSON FIGURE FIELD -> number
+  grep -o "\"$2\": {[^}]*}" <<<"$1" | grep -o "\"$3\": [-0-9.]*" | awk '{ print $2 }'
+}
+record_latency() {    # KEYPREFIX JSON
+  local f s
+  for f in commit_claim_ms commit_answer_ms send_answer_ms; do
+    for s in avg p50 p99 max; do record "$1.${f%_ms}.$s" "$(latency_json_get "$2" "$f" "$s")"; done
+  done
+  record "$1.n" "$(grep -o '"n": [0-9]*' <<<"$2" | awk '{ print $2 }')"
+  record "$1.over_1s" "$(grep -o '"over_1s": [0-9]*' <<<"$2" | awk '{ print $2 }')"
+  log "$(printf '%-30s commit->answer p50 %s ms p99 %s ms (%s fires, %s over 1 s)' "$1" "$(get "$1.commit_answer.p50")" \
+         "$(get "$1.commit_answer.p99")" "$(get "$1.n")" "$(get "$1.over_1s")")"
+}
+latency_base() {   # CL KEYPREFIX
+  local out
+  out=$("$WORK/latency" base --dsn "$(dsn_of "$1")" --n "$LAT_N" --warmup 50 --max-seconds "$LAT_MAX_S") \
+    || die "latency base failed"
+  record_latency "$2" "$out"
+}
+latency_ours() {   # CL KEYPREFIX: a triggers-worker --noop (concurrency 1) takes the tasks
+  local cl=$1 out wpid
+  sql "$cl" -c "SELECT triggers_start('lat', 'one')" >/dev/null
+  "$WORKER_BIN" --dsn "$(dsn_of "$cl")" --noop --concurrency 1 --poll 5 --log-level warn \
+    > "$WORK/worker.lat.$cl.log" 2>&1 &
+  wpid=$!; _BG_PIDS+=("$wpid")
+  sleep 0.5
+  kill -0 "$wpid" 2>/dev/null || { cat "$WORK/worker.lat.$cl.log" >&2; die "triggers-worker exited at start"; }
+  if ! out=$("$WORK/latency" ours --dsn "$(dsn_of "$cl")" --n "$LAT_N" --warmup 50 --max-seconds "$LAT_MAX_S" \
+               --session lat --trigger go); then
+    kill "$wpid"; cat "$WORK/worker.lat.$cl.log" >&2; die "latency ours failed"
+  fi
+  kill -TERM "$wpid"; wait "$wpid" || true
+  record_latency "$2" "$out"
+}
+
+# ---------------------------------------------------------------------------
+# End-to-end: E2E_SESSIONS sessions x 3-task chain.
+run_timed_procs() {   # OUTPREFIX N cmd... : runs N copies under GNU time; echoes elapsed ms
+  local pre=$1 n=$2; shift 2
+  local t0 t1 i pids=() rc=0
+  [ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is needed for the RSS figures"
+  t0=$(now_ns)
+  for ((i = 0; i < n; i++)); do
+    /usr/bin/time -f '%M' -o "$pre.$i.time" "$@" > "$pre.$i.out" 2> "$pre.$i.err" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  t1=$(now_ns)
+  if [ "$rc" != 0 ]; then
+    for ((i = 0; i < n; i++)); do tail -n 5 "$pre.$i.err" >&2; done
+    return 1
+  fi
+  echo $(( (t1 - t0) / 1000000 ))
+}
+max_rss_of() {   # OUTPREFIX N -> largest max RSS (kB) of the N runs
+  local pre=$1 n=$2 i m=0 v
+  for ((i = 0; i < n; i++)); do
+    v=$(tail -n 1 "$pre.$i.time")
+    [ "$v" -gt "$m" ] && m=$v
+  done
+  echo "$m"
+}
+record_drain() {   # KEYPREFIX TASKS MS RSS
+  record "$1.ms" "$3"
+  record "$1.rate" "$(awk -v n="$2" -v ms="$3" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
+  record "$1.rss" "$4"
+  log "$(printf '%-40s %10s tasks/s (%s tasks in %s ms)' "$1" "$(get "$1.rate")" "$2" "$3")"
+}
+# Baseline: bq with E2E_SESSIONS stage-1 rows, drained by E2E_WORKERS drain_baseline.
+e2e_base() {   # CL KEYPREFIX
+  local cl=$1 total=$((3 * E2E_SESSIONS)) ms left done_rows
+  sql "$cl" -c "SELECT to_regclass('bq') IS NOT NULL" | grep -q t \
+    || sql "$cl" -v nsessions="$NSESSIONS" -f "$SQL/baseline.sql" >/dev/null
+  sql "$cl" -v nsessions="$E2E_SESSIONS" -f "$SQL/setup_bq.sql" >/dev/null
+  sql "$cl" -c CHECKPOINT >/dev/null
+  ms=$(run_timed_procs "$WORK/$2" "$E2E_WORKERS" "$WORK/drain_baseline" --dsn "$(dsn_of "$cl")" \
+         --batch "$E2E_CONCURRENCY" --stages 3) || die "drain_baseline failed"
+  left=$(sql "$cl" -c "SELECT count(*) FROM bq")
+  done_rows=$(cat "$WORK/$2".*.out | grep -o '"rows": [0-9]*' | awk '{ s += $2 } END { print s }')
+  [ "$left" = 0 ] && [ "$done_rows" = "$total" ] \
+    || die "baseline drain: $done_rows rows processed, $left left (expected $total, 0)"
+  record_drain "$2" "$total" "$ms" "$(max_rss_of "$WORK/$2" "$E2E_WORKERS")"
+}
+# Ours: database e2e, sessions e1..eN on workflow "chain" with a, c, b fired (t1
+# queued everywhere), drained by E2E_WORKERS `triggers-worker --once --noop`.
+e2e_ours() {   # CL KEYPREFIX
+  local cl=$1 total=$((3 * E2E_SESSIONS)) t0 ms queued fin other
+  sql "$cl" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" \
+    -c "CREATE DATABASE e2e" >/dev/null
+  create_extension "$cl" e2e
+  t0=$(now_ns)
+  sqldb "$cl" e2e -v nsessions="$E2E_SESSIONS" -v wf="$WF_CHAIN" -f "$SQL/setup_chain.sql" >/dev/null
+  log "e2e setup: $E2E_SESSIONS sessions started and fired a, c, b in $(( ($(now_ns) - t0) / 1000000 )) ms"
+  queued=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status = 'scheduled'")
+  [ "$queued" = "$E2E_SESSIONS" ] || die "e2e setup: $queued instances scheduled, expected $E2E_SESSIONS"
+  sqldb "$cl" e2e -c CHECKPOINT >/dev/null
+  ms=$(run_timed_procs "$WORK/$2" "$E2E_WORKERS" "$WORKER_BIN" --dsn "$(dsn_of "$cl" e2e)" \
+         --once --noop --concurrency "$E2E_CONCURRENCY" --log-level warn) || die "triggers-worker --once --noop failed"
+  fin=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status = 'finished'")
+  other=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status <> 'finished'")
+  [ "$fin" = "$total" ] && [ "$other" = 0 ] || die "e2e: $fin instances finished, $other not (expected $total, 0)"
+  record_drain "$2" "$total" "$ms" "$(max_rss_of "$WORK/$2" "$E2E_WORKERS")"
+  sql "$cl" -d postgres -c "DROP DATABASE e2e WITH (FORCE)" >/dev/null
+}

@@ -1,0 +1,34 @@
+-- triggers_finish_many: several answers in one call, same rules as triggers_finish.
+\set SHOW_CONTEXT never
+SELECT triggers_configure('fm-1', '{"t": {"after": [], "andEvery": "go", "run": "r", "using": "fm"},
+                                   "u": {"after": ["t"], "andEvery": "t", "run": "r2", "using": "fm"}}');
+SELECT triggers_configure('fm-2', '{"t": {"after": [], "andEvery": "go", "run": "r", "using": "fm"}}');
+SELECT triggers_fire('fm-1', 'go', '{"i": 1}'), triggers_fire('fm-2', 'go', '{"i": 2}'),
+       triggers_fire('fm-1', 'go', '{"i": 3}');
+CREATE TEMP TABLE fm_claimed AS SELECT * FROM triggers_claim('w', '{fm}', 10);
+SELECT session, instance FROM fm_claimed ORDER BY task_id;
+-- results by position; the cascades of all three come back together
+SELECT triggers_finish_many(array_agg(task_id ORDER BY task_id),
+                            array_agg(jsonb_build_object('for', instance) ORDER BY task_id)) AS scheduled
+FROM fm_claimed;
+SELECT session, instance, status, metadata -> 'result' AS result FROM triggers.instances
+WHERE session LIKE 'fm-%' ORDER BY session, task, n;
+-- repeating the same answers is a harmless no-op
+SELECT triggers_finish_many(array_agg(task_id)) FROM fm_claimed;
+-- results default to {}
+CREATE TEMP TABLE fm_next AS SELECT * FROM triggers_claim('w', '{fm}', 10);
+SELECT cardinality(triggers_finish_many(array_agg(task_id))) FROM fm_next;
+SELECT instance, metadata -> 'result' AS result FROM triggers.instances
+WHERE session = 'fm-1' AND task = 'u' ORDER BY n;
+-- bad input changes nothing: NULL ids, mismatched lengths, an unknown id in the middle
+SELECT triggers_fire('fm-2', 'go');
+CREATE TEMP TABLE fm_last AS SELECT * FROM triggers_claim('w', '{fm}', 10);
+SELECT triggers_finish_many(NULL);
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers_finish_many(ARRAY[(SELECT task_id FROM fm_last)], '{}'::jsonb[]);
+\echo SQLSTATE: :SQLSTATE
+DO $$ BEGIN
+  PERFORM triggers_finish_many(ARRAY[(SELECT task_id FROM fm_last), -1]);
+EXCEPTION WHEN undefined_object THEN RAISE NOTICE 'refused: %', SQLSTATE;
+END $$;
+SELECT instance, status FROM triggers.instances WHERE session = 'fm-2' ORDER BY n;
