@@ -31,12 +31,20 @@ override CXXFLAGS := $(filter-out -Wmissing-prototypes -Wdeclaration-after-state
 
 -include $(OBJS:.o=.d)
 
-.PHONY: deps worker test demo bench stress
+.PHONY: deps worker install-worker clean-worker test demo bench bench-peers stress fuzz
 deps:
 	@bash scripts/install-deps.sh
 
+# The worker program has its own PGXS Makefile (PGXS builds one MODULE_big or PROGRAM per Makefile).
+all: worker
+install: install-worker
+clean: clean-worker
 worker:
 	$(MAKE) -C src/worker
+install-worker:
+	$(MAKE) -C src/worker install
+clean-worker:
+	$(MAKE) -C src/worker clean
 
 test: deps
 	@bash test/run-all.sh

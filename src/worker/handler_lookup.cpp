@@ -27,7 +27,7 @@ HandlerDirectory::~HandlerDirectory() {
 }
 
 // Keeps both a directory descriptor (for lookups that cannot be redirected by
-// a renamed parent) and the canonical path (for posix_spawn and messages).
+// a renamed parent) and the canonical path (for execve and messages).
 bool HandlerDirectory::Open(const std::string& dir, std::string* error) {
   char* real = realpath(dir.c_str(), nullptr);
   if (real == nullptr) {

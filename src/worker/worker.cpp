@@ -26,7 +26,7 @@ const char* const kFinishSql = "SELECT triggers_finish($1::bigint, $2::jsonb)";
 const char* const kFailSql = "SELECT triggers_fail($1::bigint, $2::jsonb)";
 const char* const kHandBackSql = "SELECT triggers_heartbeat($1::bigint, interval '0')";
 const char* const kHeartbeatSql = "SELECT triggers_heartbeat($1::bigint, $2::double precision * interval '1 second')";
-const char* const kNoopBatchSql = "SELECT count(triggers_finish(id, '{}'::jsonb)) FROM unnest($1::bigint[]) AS id";
+const char* const kNoopBatchSql = "SELECT cardinality(triggers_finish_many($1::bigint[]))";
 
 // Seconds as text for SQL parameters and log lines.
 std::string FormatSeconds(double seconds, int decimals = 3) {

@@ -29,16 +29,17 @@
 . "$(dirname "$0")/lib.sh"
 
 CYCLES=${STRESS_CYCLES:-5}
-SESSIONS=${STRESS_SESSIONS:-1000}
+SESSIONS=${STRESS_SESSIONS:-500}
 CLIENTS=${STRESS_CLIENTS:-4}
-LOAD=${STRESS_LOAD_SECONDS:-6}
+RATE=${STRESS_RATE:-100}            # transactions per second per client (at most)
+LOAD=${STRESS_LOAD_SECONDS:-5}      # seconds of load before each crash
 SEED=${STRESS_SEED:-$$}
 LEASE=2
 
 st_setup "${STRESS_CRASH_PORT:-55561}" "shared_preload_libraries = 'triggers'" "max_wal_size = 1GB" \
   "log_min_messages = warning"
 build_client
-log "crash test: $CYCLES crashes, $CLIENTS clients, $SESSIONS sessions, seed $SEED"
+log "crash test: $CYCLES crashes, $CLIENTS clients (at most $RATE transactions/s each), $SESSIONS sessions, seed $SEED"
 
 WORKFLOW='{
   "t1": {"after": ["a", "b"], "run": "stress.t1", "using": "h"},
@@ -84,7 +85,7 @@ for s in h1 h2 n1 n2; do start_worker $s; done
 CPIDS=()
 for i in $(seq 1 "$CLIENTS"); do
   "$ST_DIR/fire_client" --dsn "dbname=$DB" --id "$i" --sessions "$SESSIONS" --prefix s --out "$ST_DIR/fires" \
-    --seed "$SEED" >"$ST_DIR/client.$i.out" 2>"$ST_DIR/client.$i.log" &
+    --seed "$SEED" --rate "$RATE" >"$ST_DIR/client.$i.out" 2>"$ST_DIR/client.$i.log" &
   CPIDS+=("$!")
   ST_PIDS+=("$!")
 done
@@ -151,6 +152,7 @@ check_not_stuck() {
   local stuck="SELECT count(*) FROM stress_check.running AS r
                JOIN triggers.instance AS i USING (session, task, n)
                WHERE i.status = 'running' AND i.task_id = r.task_id"
+  local t0=$SECONDS
   if ! wait_for 90 "SELECT ($stuck) = 0"; then
     q "SELECT r.*, now() FROM stress_check.running AS r JOIN triggers.instance AS i USING (session, task, n)
        WHERE i.status = 'running' AND i.task_id = r.task_id LIMIT 10" >&2
@@ -164,6 +166,7 @@ check_not_stuck() {
   REDELIVERED=${counts##*$'\t'}
   TOTAL_RUNNING=$((TOTAL_RUNNING + RUNNING))
   TOTAL_REDELIVERED=$((TOTAL_REDELIVERED + REDELIVERED))
+  WAITED=$((SECONDS - t0))
 }
 
 # --- the crash cycles ---------------------------------------------------------
@@ -176,7 +179,7 @@ for cycle in $(seq 1 "$CYCLES"); do
   if [ "$cycle" -gt 1 ]; then
     check_not_stuck
     log "  of the $RUNNING instances running at crash $((cycle - 1)), $REDELIVERED were delivered again" \
-        "after their lease expired, the others answered late by their worker; none stuck"
+        "after their lease expired, the others answered late by their worker; none stuck (waited ${WAITED}s)"
   fi
   slot=${kill_order[$(((cycle - 1) % 4))]}
   kill -9 "${WPID[$slot]}" 2>/dev/null || true

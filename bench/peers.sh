@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# bench/peers.sh — `make bench-peers`: triggers next to graphile-worker, on the same
+# throwaway cluster, in the same run (issue 5, item 6).  Takes about 4-6 minutes
+# plus the npm install the first time.
+#
+#   bash bench/peers.sh
+#
+# graphile-worker is installed from npm into a folder under the system temp dir
+# ($TMPDIR or /tmp; reused by later runs; never inside the repository).
+# Version GW_VERSION (default 0.17.3: the newest that installs on Node 20; 0.18
+# needs Node >= 22.18, refused with --engine-strict).
+# One cluster, shared_preload_libraries = 'triggers' (port BENCH_PORT+2), fsync on.
+#   add_job rate    pgbench "SELECT graphile_worker.add_job('noop', ...)", 1 and 4 clients,
+#                   vs triggers_fire scheduling one task (bench/sql/fire1.sql), interleaved;
+#                   synchronous_commit on and off
+#   drain           3 x E2E_SESSIONS no-op jobs queued, then runOnce() with the
+#                   performance preset and with concurrency 8 unbatched; rate net of
+#                   runOnce's start-up time on an empty queue (as graphile-worker's own
+#                   perfTest does) vs our end-to-end run (bench/parts.sh e2e_ours)
+#   latency         graphile-worker: from just before add_job to the task function
+#                   starting (1 job at a time, concurrency-1 worker, LISTEN/NOTIFY);
+#                   ours: from just before the fire to the worker answering the task
+#                   (latency.cpp "send->answer")
+# Knobs: as bench/run.sh (DURATION, E2E_SESSIONS, E2E_WORKERS, E2E_CONCURRENCY, LAT_N,
+# BENCH_PORT, BENCH_KEEP) plus GW_VERSION, PEERS_NPM_DIR, PEER_SYNCS ("on off").
+DURATION="${DURATION:-4}"
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/parts.sh"
+GW_VERSION="${GW_VERSION:-0.17.3}"
+PEERS_NPM_DIR="${PEERS_NPM_DIR:-$TMPROOT/triggers-bench-npm-graphile-worker-$GW_VERSION}"
+PEER_SYNCS="${PEER_SYNCS:-on off}"
+REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-peers-$(date -u +%Y%m%d-%H%M%S).md}"
+GW_JOBS=$((3 * E2E_SESSIONS))
+
+command -v node >/dev/null || die "node is needed (Node 20)"
+command -v npm >/dev/null || die "npm is needed"
+case "$PEERS_NPM_DIR" in "$REPO_DIR"|"$REPO_DIR"/*) die "PEERS_NPM_DIR must not be inside the repository" ;; esac
+worker_built || die "the worker is not built ($WORKER_BIN): make -C src/worker"
+
+# --- graphile-worker from npm, into the temp dir
+have=$(node -e "try { console.log(require('$PEERS_NPM_DIR/node_modules/graphile-worker/package.json').version) } catch (e) {}" 2>/dev/null || true)
+if [ "$have" != "$GW_VERSION" ]; then
+  log "npm install graphile-worker@$GW_VERSION into $PEERS_NPM_DIR"
+  mkdir -p "$PEERS_NPM_DIR"
+  [ -f "$PEERS_NPM_DIR/package.json" ] || echo '{"name": "triggers-bench-peers", "private": true}' > "$PEERS_NPM_DIR/package.json"
+  (cd "$PEERS_NPM_DIR" && npm install --engine-strict --no-audit --no-fund --loglevel=error "graphile-worker@$GW_VERSION") >&2 \
+    || die "npm install graphile-worker@$GW_VERSION failed"
+fi
+export NODE_PATH="$PEERS_NPM_DIR/node_modules"
+GW_REAL_VERSION=$(node -e "console.log(require('graphile-worker/package.json').version)")
+GW=(node "$BENCH_DIR/gw_bench.js")
+gw() { on peer "${GW[@]}" "$@"; }
+
+log "work dir $WORK"
+build_helpers
+start_cluster peer "$((PORT_BASE + 2))" "shared_preload_libraries = 'triggers'"
+REPORT_CLUSTER=peer
+create_extension peer
+record wake_mode.waker "$(sql peer -c 'SELECT triggers._wake_mode()')"
+gw migrate >/dev/null || die "graphile-worker migrate failed"
+gw_reset() {
+  sql peer -c "TRUNCATE graphile_worker._private_jobs, graphile_worker._private_job_queues CASCADE" \
+           -c "VACUUM ANALYZE graphile_worker._private_jobs" -c CHECKPOINT >/dev/null
+}
+gw_left() { sql peer -c "SELECT count(*) FROM graphile_worker._private_jobs"; }
+
+# --- add_job vs fire (interleaved)
+for sync in $PEER_SYNCS; do
+  set_sync peer "$sync"
+  reset_fire_state peer
+  for c in 1 4; do
+    gw_reset
+    run_pgbench peer "gw.add.$sync.c$c" "$BENCH_DIR/sql/gw_add_job.sql" "$c"
+    fire_run peer "peer.fire.$sync.c$c" fire1 "$c"
+  done
+done
+set_sync peer on
+
+# --- no-op drain vs our end-to-end (sync on)
+gw_drain() {   # preset
+  local p=$1 t0 startup total left out
+  gw_reset
+  t0=$(now_ns); gw drain "$p" >/dev/null || die "graphile-worker runOnce failed"
+  startup=$(( ($(now_ns) - t0) / 1000000 ))
+  gw queue "$GW_JOBS" || die "graphile-worker queue failed"
+  sql peer -c "VACUUM ANALYZE graphile_worker._private_jobs" -c CHECKPOINT >/dev/null
+  [ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is needed"
+  t0=$(now_ns)
+  on peer /usr/bin/time -f '%M' -o "$WORK/gw.$p.time" "${GW[@]}" drain "$p" > "$WORK/gw.$p.out" 2>&1 \
+    || { cat "$WORK/gw.$p.out" >&2; die "graphile-worker drain $p failed"; }
+  total=$(( ($(now_ns) - t0) / 1000000 ))
+  left=$(gw_left)
+  [ "$left" = 0 ] || die "graphile-worker drain $p left $left jobs"
+  record "gw.drain.$p.rate" "$(awk -v n="$GW_JOBS" -v t="$total" -v s="$startup" 'BEGIN { printf "%.0f", n * 1000 / (t - s) }')"
+  record "gw.drain.$p.gross" "$(awk -v n="$GW_JOBS" -v t="$total" 'BEGIN { printf "%.0f", n * 1000 / t }')"
+  record "gw.drain.$p.rss" "$(tail -n 1 "$WORK/gw.$p.time")"
+  log "$(printf '%-40s %10s jobs/s net (%s jobs in %s ms, start-up %s ms)' "gw.drain.$p" "$(get "gw.drain.$p.rate")" "$GW_JOBS" "$total" "$startup")"
+}
+gw_drain c8
+e2e_ours peer "peer.e2e"
+gw_drain perf
+
+# --- latency (sync on)
+gw_reset
+out=$(gw latency "$LAT_N" | grep '^{"mode"') || die "graphile-worker latency failed"
+for s in avg p50 p99 max; do record "gw.lat.$s" "$(grep -o "\"$s\": [0-9.]*" <<<"$out" | awk '{ print $2 }')"; done
+log "gw latency add->start: $out"
+reset_fire_state peer
+latency_ours peer "peer.lat"
+
+# --- report
+report_peers_table() {
+  local sync c o b t
+  _row "measurement" "configuration" "triggers" "graphile-worker $GW_REAL_VERSION" "triggers / graphile-worker" "target" "meets"
+  _row "---" "---" "---:" "---:" "---:" "---" "---"
+  for sync in $PEER_SYNCS; do
+    for c in 1 4; do
+      o=$(get "peer.fire.$sync.c$c"); b=$(get "gw.add.$sync.c$c")
+      if [ "$sync" = on ]; then t="≥ 2×"; m=$(_ge "$(_div "$o" "$b")" 2); else t="– (target is for sync on)"; m="–"; fi
+      _row "fire scheduling one task vs add_job, calls/s" "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "$t" "$m"
+    done
+  done
+  o=$(get peer.e2e.rate)
+  b=$(get gw.drain.c8.rate)
+  _row "no-op drain, tasks/s: our 3-task chain vs its concurrency 8, unbatched" "sync on, $GW_JOBS tasks; ours ${E2E_WORKERS} procs × ${E2E_CONCURRENCY}" \
+    "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "≥ 3×" "$(_ge "$(_div "$o" "$b")" 3)"
+  b=$(get gw.drain.perf.rate)
+  _row "no-op drain, tasks/s: ours (batched claims and answers) vs its performance preset" "sync on, $GW_JOBS tasks" \
+    "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "≥ 1×" "$(_ge "$(_div "$o" "$b")" 1)"
+  for s in avg p50 p99; do
+    o=$(get "peer.lat.send_answer.$s"); b=$(get "gw.lat.$s")
+    _row "latency from sending the fire / add_job to the task starting, $s ms" "sync on, $(get peer.lat.n) fires" \
+      "$(_num "$o" %.2f)" "$(_num "$b" %.2f)" "$(_ratio "$o" "$b")" "–" "–"
+  done
+  for s in p50 p99; do
+    o=$(get "peer.lat.commit_answer.$s"); t=$([ "$s" = p50 ] && echo 1.5 || echo 5)
+    _row "our latency commit → worker has the task, $s ms" "sync on" "$(_num "$o" %.2f)" "" "" "≤ $t ms" "$(_le "$o" "$t")"
+  done
+  o=$(get peer.e2e.rss); b=$(get gw.drain.perf.rss)
+  _row "worker max RSS during the drain, kB" "ours: 1 of ${E2E_WORKERS} procs; its: performance preset" \
+    "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
+}
+BENCH_TITLE="make bench-peers"
+. "$BENCH_DIR/report.sh"
+{
+  echo "# triggers vs graphile-worker ($BENCH_TITLE)"
+  echo
+  report_header
+  echo "- graphile-worker $GW_REAL_VERSION from npm in $PEERS_NPM_DIR; node $(node --version)"
+  echo
+  report_peers_table
+  echo
+  echo "Notes: same cluster (library preloaded: waker wake-ups), same run. graphile-worker's drain rate is net of"
+  echo "its runOnce() start-up on an empty queue (measured each time), as its own perfTest reports it; ours"
+  echo "includes everything. Ours drains sessions whose 3 tasks run one after the other (each finish cascades),"
+  echo "graphile-worker independent jobs. The machine is shared and noisy: rerun before concluding anything."
+} > "$REPORT"
+cat "$REPORT"
+echo
+echo "report: $REPORT"
+log "done"
