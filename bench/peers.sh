@@ -103,7 +103,7 @@ gw_drain perf
 # --- latency (sync on)
 gw_reset
 out=$(gw latency "$LAT_N" | grep '^{"mode"') || die "graphile-worker latency failed"
-for s in avg p50 p99 max; do record "gw.lat.$s" "$(grep -o "\"$s\": [0-9.]*" <<<"$out" | awk '{ print $2 }')"; done
+for s in avg p50 p99 max; do record "gw.lat.$s" "$(grep -o "\"$s\": *[0-9.]*" <<<"$out" | awk -F: '{ print $2 }' | tr -d ' ')"; done
 log "gw latency add->start: $out"
 reset_fire_state peer
 latency_ours peer "peer.lat"
@@ -141,6 +141,7 @@ report_peers_table() {
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
 }
 BENCH_TITLE="make bench-peers"
+BENCH_KNOBS="NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N GW_JOBS=$GW_JOBS"
 . "$BENCH_DIR/report.sh"
 {
   echo "# triggers vs graphile-worker ($BENCH_TITLE)"

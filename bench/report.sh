@@ -24,8 +24,12 @@ report_header() {
   echo "- settings: $(sql "$cl" -c "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings
       WHERE name IN ('fsync','wal_sync_method','full_page_writes','shared_buffers','max_wal_size','checkpoint_timeout',
                      'commit_delay','max_connections','wal_level')"); synchronous_commit on and off as stated per row"
-  echo "- clusters: fresh initdb, unix socket only; **notify** = library not preloaded (fire path NOTIFYs),"
-  echo "  **waker** = shared_preload_libraries = 'triggers' (wake mode: $(get wake_mode.waker))"
+  if [ "$cl" = peer ]; then
+    echo "- cluster: fresh initdb, unix socket only, shared_preload_libraries = 'triggers' (wake mode: $(get wake_mode.waker))"
+  else
+    echo "- clusters: fresh initdb, unix socket only; **notify** = library not preloaded (fire path NOTIFYs),"
+    echo "  **waker** = shared_preload_libraries = 'triggers' (wake mode: $(get wake_mode.waker))"
+  fi
   so="$(pg_config --pkglibdir)/triggers.so"
   echo "- extension: $so, md5 $(md5sum "$so" | cut -c1-12), built $(date -u -r "$so" '+%Y-%m-%d %H:%M UTC');"
   echo "  repository $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')" \
@@ -36,9 +40,7 @@ report_header() {
   else
     echo "- worker: not built ($WORKER_BIN): its rows are missing"
   fi
-  echo "- knobs: DURATION=${DURATION}s per pgbench run (-n, -j min(2,clients), simple protocol), NSESSIONS=${NSESSIONS:-}," \
-       "E2E_SESSIONS=${E2E_SESSIONS:-}, E2E_WORKERS=${E2E_WORKERS:-} x --concurrency ${E2E_CONCURRENCY:-}, LAT_N=${LAT_N:-}," \
-       "SCALE_SESSIONS=${SCALE_SESSIONS:-}, HISTORY=${HISTORY:-}, SCALE_ROUNDS=${SCALE_ROUNDS:-}"
+  echo "- pgbench: -n -T $DURATION -j min(2, clients), simple query protocol; knobs: ${BENCH_KNOBS:-}"
   echo "- total run time: $(( $(date +%s) - BENCH_T0 )) s"
 }
 

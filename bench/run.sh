@@ -162,6 +162,7 @@ fi
 # ---------------------------------------------------------------------------
 # The table
 BENCH_TITLE="make bench"
+BENCH_KNOBS="NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N SCALE_SESSIONS=$SCALE_SESSIONS HISTORY=$HISTORY SCALE_ROUNDS=$SCALE_ROUNDS"
 . "$BENCH_DIR/report.sh"
 {
   echo "# triggers benchmark ($BENCH_TITLE)"

@@ -42,6 +42,7 @@ TO triggers_application;
 GRANT EXECUTE ON FUNCTION
   triggers_claim(text, text[], integer, interval),
   triggers_finish(bigint, jsonb),
+  triggers_finish_many(bigint[], jsonb[]),
   triggers_fail(bigint, jsonb),
   triggers_retry(bigint, interval, jsonb),
   triggers_heartbeat(bigint, interval)

@@ -4,6 +4,8 @@
 # otherwise; a crashing input is kept in fuzz/artifacts/ and printed.
 #   fuzz/run.sh [SECONDS]          (needs clang and libclang-rt-14-dev)
 # FUZZ_OUT=DIR keeps the build and the grown corpus there (default: a temp dir).
+# FUZZ_CHECK_UTF8=0 drops the UTF-8 property (then only crashes, sanitizer
+# reports and the other properties count).  The build alone takes about a minute.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -33,11 +35,12 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
   -artifact_prefix="$here/artifacts/" -print_final_stats=1 >"$out/fuzz.log" 2>&1
 rc=$?
-grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|stat::new_units_added)' "$out/fuzz.log"
+grep -a -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|stat::new_units_added)' "$out/fuzz.log"
 if [ "$rc" -ne 0 ]; then
   echo "== the fuzzer stopped with status $rc:"
-  grep -vE '^#[0-9]+ +(NEW|REDUCE|pulse|INITED)' "$out/fuzz.log" | tail -n 60
-  for f in $(grep -oE "Test unit written to [^ ]+" "$out/fuzz.log" | awk '{print $5}'); do
+  grep -a -m 5 -E 'PROPERTY VIOLATED|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY:' "$out/fuzz.log"
+  grep -a -A 12 -m 1 -E '^==[0-9]+==ERROR|^PROPERTY VIOLATED' "$out/fuzz.log" | grep -a -E '^ +#[0-9]+ .* in ' | head -n 10
+  for f in $(grep -a -oE "Test unit written to [^ ]+" "$out/fuzz.log" | awk '{print $5}'); do
     echo "== crashing input $f ($(wc -c <"$f") bytes), base64:"
     base64 -w 76 "$f"
   done

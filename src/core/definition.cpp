@@ -4,6 +4,7 @@
  */
 #include "triggers/core/core_only.hpp"
 #include "triggers/core/definition.hpp"
+#include "triggers/core/utf8.hpp"
 
 #include <cmath>
 #include <map>
@@ -149,7 +150,8 @@ std::vector<Problem> ValidateDefinition(const json &definition) {
   }
   for (const auto &[task, cfg] : definition.items()) {
     if (!IsValidName(task)) {
-      Add(out, task.substr(0, 64), "", "task names must be 1 to 255 characters without control characters");
+      Add(out, SanitizeUtf8(PrefixChars(task, 64)), "",
+          "task names must be 1 to 255 characters without control characters");
       continue;
     }
     if (!cfg.is_object()) {

@@ -3,6 +3,7 @@
  */
 #include "triggers/core/core_only.hpp"
 #include "triggers/core/json_source.hpp"
+#include "triggers/core/utf8.hpp"
 
 #include <set>
 #include <vector>
@@ -103,14 +104,15 @@ JsonSourceResult ParseJsonSource(std::string_view source, bool allow_comments, i
   }
   StrictChecker checker(max_depth);
   if (!json::sax_parse(r.text, &checker)) {
-    r.error = checker.error.empty() ? "invalid JSON" : checker.error;
+    /* the parser quotes what it read, which may stop inside a character */
+    r.error = SanitizeUtf8(checker.error.empty() ? "invalid JSON" : checker.error);
     r.syntax_error = checker.syntax_error || checker.error.empty();
     return r;
   }
   try {
     r.value = json::parse(r.text);
   } catch (const json::exception &e) {
-    r.error = e.what();
+    r.error = SanitizeUtf8(e.what());
     r.syntax_error = true;
     return r;
   }

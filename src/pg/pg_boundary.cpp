@@ -3,7 +3,6 @@
  */
 #include "triggers/pg_boundary.hpp"
 
-#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -19,8 +18,15 @@ struct ErrorText {
   char hint[512] = "";
 };
 
+/* Copies src, cut if need be at a character boundary (UTF-8), never allocating. */
 void Copy(char *dst, size_t size, const char *src) {
-  std::snprintf(dst, size, "%s", src);
+  size_t n = std::strlen(src);
+  if (n >= size) {
+    n = size - 1;
+    while (n > 0 && (static_cast<unsigned char>(src[n]) & 0xc0) == 0x80) --n;
+  }
+  std::memcpy(dst, src, n);
+  dst[n] = '\0';
 }
 
 }  // namespace

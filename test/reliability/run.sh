@@ -4,7 +4,8 @@
 # default 55520); each test works in a database of its own.  After every test
 # the driver also checks that the server never crash-restarted.
 # Prints "ok NAME" / "not ok NAME" per test, then "N passed, M failed".
-#   bash test/reliability/run.sh [NAME...]      (e.g. t03_backup)
+#   bash test/reliability/run.sh [NAME...]      (e.g. t04_backup)
+#   TR_VERBOSE=1 also shows what passing tests printed (the figures).
 # The extension must be installed (make install).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,10 +58,12 @@ for t in "${tests[@]}"; do
     start_time=$now
   fi
   if [ "$rc" -eq 0 ]; then
-    echo "ok $name ($((SECONDS - t0))s)"
+    echo "ok $name"
+    echo "    # $((SECONDS - t0))s"
     passed=$((passed + 1))
   else
-    echo "not ok $name ($((SECONDS - t0))s)"
+    echo "not ok $name"
+    echo "    # $((SECONDS - t0))s"
     sed 's/^/    /' "$out" | tail -n 60
     failed=$((failed + 1))
   fi

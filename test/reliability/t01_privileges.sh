@@ -74,6 +74,7 @@ view_update|UPDATE triggers.instances SET status = status|
 view_delete|DELETE FROM triggers.instances|
 claim|SELECT * FROM triggers_claim('w', '{nothing}')|worker
 finish|SELECT triggers_finish(0)|worker
+finish_many|SELECT triggers_finish_many('{0}')|worker
 fail|SELECT triggers_fail(0)|worker
 retry|SELECT triggers_retry(0)|worker
 heartbeat|SELECT triggers_heartbeat(0)|worker

@@ -11,7 +11,8 @@
 # the role it ran as) in public.shadow_calls and then does the real work.
 # The same role then runs every API function through a whole workflow
 # (load and plain-SQL workflow edits, validate, start, configure, fire with
-# unless/andEvery/withParams, claim on two queues, heartbeat, finish with a
+# unless/andEvery/withParams, claim on two queues, heartbeat, finish (one and
+# many) with a
 # cascade, fail with an automatic retry, retry, replay, skip with a cascade,
 # set status and metadata, resolve logs, state, inspection, purge), once with
 # search_path = public and once with search_path = public, pg_catalog (so
@@ -103,7 +104,7 @@ SELECT task_id AS b0 FROM claim1 WHERE instance OPERATOR(pg_catalog.=) 'b#0' \gs
 SELECT task_id AS f FROM claim1 WHERE instance OPERATOR(pg_catalog.=) 'f#0' \gset
 SELECT triggers_heartbeat(:a, '1 minute');
 SELECT triggers_finish(:a, '{"done": true}');
-SELECT triggers_finish(:f);
+SELECT triggers_finish_many(ARRAY[:f]::bigint[], ARRAY['{"many": 1}']::jsonb[]);
 SELECT triggers_retry(:b0, '0', '{"replaced": 1}');
 SELECT task_id AS c FROM triggers_claim('m', '{other.q}') \gset
 SELECT triggers_finish(:c);

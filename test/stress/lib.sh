@@ -41,7 +41,7 @@ st_cleanup() {
   local rc=$?
   set +e
   local pid
-  for pid in "${ST_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+  for pid in "${ST_PIDS[@]}"; do { kill -9 "$pid"; wait "$pid"; } 2>/dev/null; done
   "$ST_CLUSTER" stop "$ST_DIR/pg" immediate >/dev/null 2>&1
   if [ "$rc" -ne 0 ]; then
     for f in "$ST_DIR"/*.log "$ST_DIR/pg/server.log"; do

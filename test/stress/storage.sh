@@ -12,9 +12,10 @@
 #   - triggers.queue holds no row of finished work (it is empty);
 #   - triggers_purge('0') removes every resolved session, keeps the waiting ones;
 #   - after VACUUM, the size of every triggers.* table (pg_total_relation_size:
-#     heap, indexes, TOAST) is recorded with its live and dead tuples.
-# The sizes must stay flat: for every table, the last round's size is at most
-# 1.2 times the second round's (plus one 8 kB page for tables of a few pages).
+#     heap, indexes, TOAST) is recorded with its rows and dead tuples.
+# Storage must stay flat: the same number of rows is left after every purge,
+# and from round 5 on (after the warm-up rounds) no table, nor their total,
+# is more than 1.2 times its largest size in rounds 2-4.
 # A table of the figures is printed.  Then, separately, triggers_purge keeps
 # sessions with unresolved instances (unstarted, scheduled, running, failed)
 # and sessions with recent activity (a fire, an answer, a configuration), and
@@ -23,6 +24,7 @@
 
 ROUNDS=${STRESS_ROUNDS:-12}
 SESSIONS=${STRESS_ROUND_SESSIONS:-300}
+[ "$ROUNDS" -ge 6 ] || { echo "STRESS_ROUNDS must be at least 6" >&2; exit 2; }
 
 st_setup "${STRESS_STORAGE_PORT:-55562}" "shared_preload_libraries = 'triggers'" "max_wal_size = 1GB" \
   "autovacuum_naptime = 5s"
@@ -51,8 +53,11 @@ FLAKY="SELECT count(CASE WHEN instance LIKE '%#0' THEN triggers_fail(task_id, '{
        FROM triggers_claim('flaky-worker', '{flaky}', 1000)"
 DRAINED="SELECT NOT EXISTS (SELECT FROM triggers.instance WHERE status IN ('scheduled', 'running', 'failed'))"
 
-# per-table figures: name, total size, live and dead tuples
-TABLES="SELECT c.relname, pg_total_relation_size(c.oid), s.n_live_tup, s.n_dead_tup
+# per-table figures: name, total size, rows, dead tuples
+TABLES="SELECT c.relname, pg_total_relation_size(c.oid),
+               (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass),
+                                                    false, true, '')))[1]::text::bigint,
+               s.n_dead_tup
         FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace AND n.nspname = 'triggers'
         JOIN pg_stat_user_tables AS s ON s.relid = c.oid
         WHERE c.relkind = 'r' ORDER BY c.relname"
@@ -85,10 +90,12 @@ for r in $(seq 1 "$ROUNDS"); do
          END IF;
        END LOOP;
        FOR i IN 0 .. $SESSIONS - 1 BY 10 LOOP
+         EXIT WHEN $r = 1;
          PERFORM triggers_fire('r$((r - 1))-' || i, 'b', jsonb_build_object('i', i, 'late', true));
          COMMIT;
        END LOOP;
      END \$\$"
+  t_fired=$SECONDS
   # drain: the noop workers run in the background; answer the flaky queue here
   deadline=$((SECONDS + 180))
   while [ "$(q "$DRAINED")" != t ]; do
@@ -111,25 +118,28 @@ for r in $(seq 1 "$ROUNDS"); do
                                WHERE i.session = s.session AND i.task = 't1' AND i.status = 'unstarted')")
   [ "$wrong" = 0 ] || fail "round $r: triggers_purge kept $wrong sessions it should have removed"
   [ "$kept" = $(((SESSIONS + 9) / 10)) ] || fail "round $r: $kept sessions kept, want $(((SESSIONS + 9) / 10))"
-  sleep 1.2   # let the purging backend's statistics reach the shared counters
+  t_drained=$SECONDS
+  # (the purging backend has exited: its statistics are in the shared counters)
   dead_before=$(q "SELECT sum(n_dead_tup) FROM pg_stat_user_tables WHERE schemaname = 'triggers'")
   q "VACUUM (ANALYZE) triggers.session, triggers.event, triggers.instance, triggers.queue,
        triggers.stale_delivery, triggers.config, triggers.config_task, triggers.config_trigger, triggers.workflow"
   q "$TABLES" | awk -v r="$r" -v p="$purged" -v k="$kept" -v d="$dead_before" -v qr="$queue_rows" -v s="$((SECONDS - t0))" \
     'BEGIN {OFS = "\t"} {print r, p, k, d, qr, s, $1, $2, $3, $4}' >>"$ST_DIR/figures.tsv"
   log "round $r: ${counts%%$'\t'*} events, ${counts##*$'\t'} tasks finished; purged $purged of $sessions_before sessions," \
-      "kept $kept; $dead_before dead tuples before VACUUM; $((SECONDS - t0))s"
+      "kept $kept; $dead_before dead tuples before VACUUM; $((SECONDS - t0))s" \
+      "(fire $((t_fired - t0))s, drain+purge $((t_drained - t_fired))s)"
 done
 elapsed=$((SECONDS - t_start))
 
 # --- the table -----------------------------------------------------------------
 echo
 echo "storage figures: $ROUNDS rounds, $((ROUNDS * SESSIONS)) sessions, $fires_total fires (events), $tasks_total tasks finished, ${elapsed}s"
-echo "sizes after purge + VACUUM, kB (pg_total_relation_size); live/dead tuples after VACUUM"
+echo "per round: sessions purged and kept, queue rows once drained, dead tuples left by the purge;"
+echo "then after VACUUM: each table's size in kB (pg_total_relation_size), their total, rows and dead tuples"
 {
   printf 'round\tpurged\tkept\tqueue\tdead_before_vacuum'
   for t in $tables; do printf '\t%s' "$t"; done
-  printf '\ttotal_kB\tlive\tdead\n'
+  printf '\ttotal_kB\trows\tdead\n'
   awk -F'\t' '
     { key = $1; if (!(key in seen)) { seen[key] = 1; order[++n] = key; head[key] = $2 "\t" $3 "\t" $5 "\t" $4 }
       size[key] = size[key] "\t" int($8 / 1024); total[key] += $8; live[key] += $9; dead[key] += $10 }
@@ -137,16 +147,32 @@ echo "sizes after purge + VACUUM, kB (pg_total_relation_size); live/dead tuples 
   ' "$ST_DIR/figures.tsv"
 } | column -t -s $'\t' | sed 's/^/  /'
 
-# flat: the last round against the second (the first round creates the tables' pages)
-bad=$(awk -F'\t' -v last="$ROUNDS" '
-  $1 == 2 { base[$7] = $8 } $1 == last { now[$7] = $8 }
-  END { for (t in now) if (now[t] > 1.2 * base[t] + 8192) printf "%s: %d -> %d bytes\n", t, base[t], now[t] }
+# Flat.  The first rounds bring the tables to their working size (VACUUM frees
+# space for reuse, and recycles emptied btree pages a VACUUM later); from then
+# on nothing may grow:
+#  - the rows left after each purge are the same in number in every round from round 2;
+#  - every table's size in every round from round 5 is at most 1.2 times its
+#    largest size in rounds 2-4, plus 32 kB (tables of a few pages move by a page or two);
+#  - the same for the total of all the tables, without the 32 kB.
+bad=$(awk -F'\t' '
+  $1 == 2 { rows2[$7] = $9 }
+  $1 >= 2 && $9 != rows2[$7] { printf "%s: %d rows left in round %d, %d in round 2\n", $7, $9, $1, rows2[$7] }
+  $1 >= 2 && $1 <= 4 && $8 > base[$7] { base[$7] = $8 }
+  $1 >= 5 && $8 > 1.2 * base[$7] + 32768 { printf "%s: %d bytes in round %d, at most %d in rounds 2-4\n", $7, $8, $1, base[$7] }
+  { total[$1] += $8 }
+  END {
+    for (r in total) if (r >= 2 && r <= 4 && total[r] > tb) tb = total[r]
+    for (r in total) if (r >= 5 && total[r] > 1.2 * tb) printf "total: %d bytes in round %d, at most %d in rounds 2-4\n", total[r], r, tb
+  }
 ' "$ST_DIR/figures.tsv")
-[ -z "$bad" ] || fail "table sizes grew between round 2 and round $ROUNDS:
+[ -z "$bad" ] || fail "storage is not flat:
 $bad"
-read -r total2 totaln < <(awk -F'\t' -v last="$ROUNDS" '$1 == 2 {a += $8} $1 == last {b += $8} END {print a, b}' "$ST_DIR/figures.tsv")
-echo "  total size: round 2 $((total2 / 1024)) kB, round $ROUNDS $((totaln / 1024)) kB; queue rows after each round: 0"
-echo "FIGURES storage rounds=$ROUNDS sessions=$((ROUNDS * SESSIONS)) fires=$fires_total tasks=$tasks_total size2_kB=$((total2 / 1024)) size_last_kB=$((totaln / 1024))"
+sizes=$(awk -F'\t' '{ total[$1] += $8 }
+  END { for (r in total) { if (r >= 2 && r <= 4 && total[r] > a) a = total[r]; if (r >= 5 && total[r] > b) b = total[r] }
+        print int(a / 1024), int(b / 1024) }' "$ST_DIR/figures.tsv")
+read -r warm steady <<<"$sizes"
+echo "  largest total: rounds 2-4 $warm kB, rounds 5-$ROUNDS $steady kB; queue rows once drained: 0 in every round"
+echo "FIGURES storage rounds=$ROUNDS sessions=$((ROUNDS * SESSIONS)) fires=$fires_total tasks=$tasks_total warmup_kB=$warm steady_kB=$steady"
 
 # --- what triggers_purge keeps ------------------------------------------------------
 log "purge keeps unresolved and recently active sessions"

@@ -2,6 +2,7 @@
 #include "unit_test.hpp"
 
 #include "triggers/core/json_source.hpp"
+#include "triggers/core/utf8.hpp"
 
 using triggers::core::ParseJsonSource;
 
@@ -35,4 +36,14 @@ TEST(syntax_errors_say_where) {
   CHECK(!r.ok && r.error.find("byte") != std::string::npos);
   CHECK(!ParseJsonSource("", true).ok);
   CHECK(!ParseJsonSource("{} trailing", true).ok);
+}
+
+TEST(errors_are_valid_utf8) {
+  /* the parser stops inside the euro sign's three bytes and quotes what it read */
+  auto r = ParseJsonSource("t\xe2\x82\xac", true);
+  CHECK(!r.ok);
+  CHECK(triggers::core::SanitizeUtf8(r.error) == r.error);
+  CHECK(triggers::core::SanitizeUtf8("a\xe2\x82") == "a??");
+  CHECK(triggers::core::SanitizeUtf8("\xed\xa0\x80") == "???");  /* a surrogate */
+  CHECK(triggers::core::PrefixChars("\xe2\x82\xac\xe2\x82\xac", 1) == "\xe2\x82\xac");
 }
