@@ -665,17 +665,8 @@ COMMENT ON FUNCTION @extschema@.triggers_claim(text, text[], integer, interval) 
   'claims up to max_tasks claimable tasks of the given queues for a lease (SKIP LOCKED)';
 
 CREATE FUNCTION @extschema@.triggers_finish(task_id bigint, result jsonb DEFAULT '{}') RETURNS text[]
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_result jsonb := triggers._object($2, 'result');
-  v_take record := triggers._take($1, 'finish');
-BEGIN
-  IF v_take.repeat THEN
-    RETURN '{}';
-  END IF;
-  PERFORM triggers._answer($1, 'finish', 'finished', jsonb_build_object('result', v_result));
-  RETURN triggers._record_fire(v_take.session, v_take.task, v_result);
-END $$;
+  AS 'MODULE_PATHNAME', 'triggers_finish'
+  LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.triggers_finish(bigint, jsonb) IS
   'a worker finished a task: records the result and fires the task''s name (cascade)';
 

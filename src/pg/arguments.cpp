@@ -26,17 +26,27 @@ text *NameArg(FunctionCallInfo fcinfo, int argno, const char *what) {
   return nullptr;
 }
 
+/* jsonb_typeof's name for a non-object document. */
+const char *TypeName(Jsonb *jb) {
+  JsonbValue scalar;
+  if (!JB_ROOT_IS_SCALAR(jb) || !JsonbExtractScalar(&jb->root, &scalar)) return "array";
+  switch (scalar.type) {
+    case jbvNull: return "null";
+    case jbvString: return "string";
+    case jbvNumeric: return "number";
+    case jbvBool: return "boolean";
+    default: return "scalar";
+  }
+}
+
 Datum ObjectArg(FunctionCallInfo fcinfo, int argno, const char *what) {
   if (!PG_ARGISNULL(argno)) {
     Jsonb *jb = PG_GETARG_JSONB_P(argno);
     if (JB_ROOT_IS_OBJECT(jb)) return PointerGetDatum(jb);
-    JsonbValue scalar;
-    bool is_null = JB_ROOT_IS_SCALAR(jb) && JsonbExtractScalar(&jb->root, &scalar) &&
-                   scalar.type == jbvNull;
-    if (!is_null)
+    const char *type = TypeName(jb);
+    if (strcmp(type, "null") != 0)
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                      errmsg("%s must be a JSON object", what),
-                      errdetail("Got a JSON %s.", JB_ROOT_IS_SCALAR(jb) ? "scalar" : "array")));
+                      errmsg("%s must be a JSON object, not %s", what, type)));
   }
   return DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 }

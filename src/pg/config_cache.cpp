@@ -4,6 +4,7 @@
  * number of (configuration, trigger) pairs, never on a backend's lifetime.
  */
 #include "triggers/config_cache.hpp"
+#include "triggers/spi_plans.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -90,13 +91,10 @@ void CopyTask(int row, const char *trigger, triggers::TaskConfig *out) {
 void Load(Entry *e, int64 config_id, Datum trigger) {
   if (tasks_plan == nullptr) {
     Oid types[] = {INT8OID, TEXTOID};
-    tasks_plan = SPI_prepare_cursor(kTasksSql, 2, types, CURSOR_OPT_GENERIC_PLAN);
-    if (tasks_plan == nullptr || SPI_keepplan(tasks_plan) != 0)
-      elog(ERROR, "triggers: could not prepare the task lookup");
+    tasks_plan = triggers::PrepareKept(kTasksSql, 2, types);
   }
   Datum values[2] = {Int64GetDatum(config_id), trigger};
-  if (SPI_execute_plan(tasks_plan, values, "  ", true, 0) != SPI_OK_SELECT)
-    elog(ERROR, "triggers: task lookup failed");
+  triggers::RunPlan(tasks_plan, values, "  ", SPI_OK_SELECT);
   e->context = AllocSetContextCreate(cache_context, "triggers config cache entry", ALLOCSET_SMALL_SIZES);
   MemoryContext old = MemoryContextSwitchTo(e->context);
   e->trigger = TextDatumGetCString(trigger);

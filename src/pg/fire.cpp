@@ -6,6 +6,7 @@
  */
 #include "triggers/config_cache.hpp"
 #include "triggers/fire.hpp"
+#include "triggers/spi_plans.hpp"
 #include "triggers/wakeup.hpp"
 
 extern "C" {
@@ -65,12 +66,6 @@ const char *const kNewScheduledSql =
   "      SELECT t.task_id, $7, pg_catalog.now(), $1, $2, t.n, $8, "                       \
   "             CASE WHEN $9::jsonb IS NULL THEN t.kwargs ELSE triggers._merge($9, t.kwargs) END " \
   "      FROM t WHERE t.status = 'scheduled') "
-#define STAMP(meta, status)                                                               \
-  meta " OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('timestamps', "            \
-  "CASE WHEN pg_catalog.jsonb_typeof(" meta " -> 'timestamps') = 'object' "               \
-  "THEN " meta " -> 'timestamps' ELSE '{}'::jsonb END OPERATOR(pg_catalog.||) "           \
-  "pg_catalog.jsonb_build_object('lastModified', pg_catalog.now(), " status ", pg_catalog.now()))"
-
 /* Step 1 for existing instances: apply T to the unstarted ones, then step 3. */
 const char *const kApplySql =
     "WITH o AS (SELECT i.n, i.kwargs, i.abandon_state FROM triggers.instance AS i "
@@ -88,7 +83,7 @@ const char *const kApplySql =
     "      status = t.status, task_id = coalesce(t.task_id, i.task_id), "
     "      answer = CASE WHEN t.status = 'scheduled' THEN NULL ELSE i.answer END, "
     "      metadata = CASE WHEN t.status = 'unstarted' THEN i.metadata ELSE "
-           STAMP("i.metadata", "t.status") " END "
+           TRIGGERS_STAMP_SQL("i.metadata", "t.status") " END "
     "      FROM t WHERE i.session = $1 AND i.task = $2 AND i.n = t.n "
     "        AND (t.status <> 'unstarted' OR i.kwargs IS DISTINCT FROM t.kwargs "
     "             OR i.abandon_state IS DISTINCT FROM t.abandon)) "
@@ -129,17 +124,6 @@ struct Plans {
 };
 Plans plans;
 
-/* Plans once, generically: the statements are all short index lookups, so
- * re-planning them per call (plancache's custom plans) would cost more than
- * running them. */
-SPIPlanPtr Prepare(const char *sql, int nargs, Oid *types) {
-  SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-  if (plan == nullptr)
-    elog(ERROR, "triggers: could not prepare a statement: %s", SPI_result_code_string(SPI_result));
-  if (SPI_keepplan(plan) != 0) elog(ERROR, "triggers: could not keep a prepared statement");
-  return plan;
-}
-
 /* Prepares the statements on first use; they live as long as the backend. */
 void PreparePlans() {
   if (plans.new_scheduled != nullptr) return;
@@ -148,20 +132,11 @@ void PreparePlans() {
   Oid step_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID,
                       TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
   Oid fast_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT4OID, TEXTOID, JSONBOID};
-  plans.lock = Prepare(kLockAndRecordSql, 3, lock_types);
-  plans.probe = Prepare(kProbeSql, 2, probe_types);
-  plans.apply = Prepare(kApplySql, 10, step_types);
-  plans.new_instance = Prepare(kNewInstanceSql, 10, step_types);
-  plans.new_scheduled = Prepare(kNewScheduledSql, 8, fast_types);
-}
-
-void Run(SPIPlanPtr plan, Datum *values, const char *nulls, int expected) {
-  int rc = SPI_execute_plan(plan, values, nulls, false, 0);
-  if (rc != expected) elog(ERROR, "triggers: statement failed: %s", SPI_result_code_string(rc));
-}
-
-Datum Column(int col, bool *isnull, int row = 0) {
-  return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+  plans.lock = triggers::PrepareKept(kLockAndRecordSql, 3, lock_types);
+  plans.probe = triggers::PrepareKept(kProbeSql, 2, probe_types);
+  plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
+  plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
+  plans.new_scheduled = triggers::PrepareKept(kNewScheduledSql, 8, fast_types);
 }
 
 /* Names scheduled so far, kept in the caller's memory context. */
@@ -204,14 +179,14 @@ void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls
     /* $1 session, $2 task, $3 trigger, $4 kwargs, $5 queue, $6 n, $7 run, $8 withParams */
     Datum fast[8] = {values[0], values[1], values[2], values[3], t->queue, Int32GetDatum(n), t->run,
                      t->with_params};
-    Run(plans.new_scheduled, fast, t->has_with_params ? "        " : "       n", SPI_OK_INSERT);
+    triggers::RunPlan(plans.new_scheduled, fast, t->has_with_params ? "        " : "       n", SPI_OK_INSERT);
     Add(out, t->task_name, n);
     return;
   }
-  Run(plans.new_instance, values, nulls, SPI_OK_SELECT);
+  triggers::RunPlan(plans.new_instance, values, nulls, SPI_OK_SELECT);
   bool isnull;
-  int new_n = DatumGetInt32(Column(1, &isnull));
-  if (strcmp(TextDatumGetCString(Column(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, new_n);
+  int new_n = DatumGetInt32(triggers::ResultColumn(1, &isnull));
+  if (strcmp(TextDatumGetCString(triggers::ResultColumn(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, new_n);
 }
 
 /* Applies one fire to one task (steps 1-3); true when it scheduled something. */
@@ -224,15 +199,15 @@ bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, co
   int before = out->count;
 
   Datum probe[2] = {session, t->task};
-  Run(plans.probe, probe, "  ", SPI_OK_SELECT);
+  triggers::RunPlan(plans.probe, probe, "  ", SPI_OK_SELECT);
   bool no_instance, isnull;
-  int max_n = DatumGetInt32(Column(1, &no_instance));
-  bool has_unstarted = DatumGetBool(Column(2, &isnull));
+  int max_n = DatumGetInt32(triggers::ResultColumn(1, &no_instance));
+  bool has_unstarted = DatumGetBool(triggers::ResultColumn(2, &isnull));
   bool applied = false;
   if (has_unstarted) {
-    Run(plans.apply, values, nulls, SPI_OK_SELECT);
-    applied = DatumGetBool(Column(1, &isnull));
-    Datum names = Column(2, &isnull);
+    triggers::RunPlan(plans.apply, values, nulls, SPI_OK_SELECT);
+    applied = DatumGetBool(triggers::ResultColumn(1, &isnull));
+    Datum names = triggers::ResultColumn(2, &isnull);
     if (!isnull) AddArray(out, names);
   }
   bool is_every = t->every != nullptr && strcmp(t->every, trigger_name) == 0;
@@ -280,10 +255,10 @@ Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum 
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
   PreparePlans();
   Datum lock_values[3] = {session, trigger, kwargs};
-  Run(plans.lock, lock_values, "   ", SPI_OK_INSERT_RETURNING);
+  triggers::RunPlan(plans.lock, lock_values, "   ", SPI_OK_INSERT_RETURNING);
   bool config_null, seq_null;
-  Datum config = Column(1, &config_null);
-  Datum seq = Column(2, &seq_null);
+  Datum config = triggers::ResultColumn(1, &config_null);
+  Datum seq = triggers::ResultColumn(2, &seq_null);
   if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
   Scheduled none{nullptr, 0, 0, result_context};
   return ToArray(&none);

@@ -37,7 +37,7 @@ SEED=${STRESS_SEED:-$$}
 LEASE=2
 
 st_setup "${STRESS_CRASH_PORT:-55561}" "shared_preload_libraries = 'triggers'" "max_wal_size = 1GB" \
-  "log_min_messages = warning"
+  "log_min_messages = warning" "checkpoint_timeout = 30s"
 build_client
 log "crash test: $CYCLES crashes, $CLIENTS clients (at most $RATE transactions/s each), $SESSIONS sessions, seed $SEED"
 
