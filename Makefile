@@ -52,6 +52,20 @@ test: deps
 demo: deps
 	@bash scripts/demo.sh
 
+# libFuzzer on the definition parser and validator (FUZZ_SECONDS, default 60).
+fuzz: deps
+	@bash fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+# The long tests: crash safety, bounded storage, and a short fuzz run.
+stress: deps
+	@bash test/stress/run.sh && bash fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+bench: deps
+	@bash bench/run.sh
+
+bench-peers: deps
+	@bash bench/peers.sh
+
 # C++ core unit tests: plain C++, no PostgreSQL.
 UNIT_SRCS = $(wildcard test/unit/*.cpp) $(CORE_SRCS)
 test/unit/core_tests: $(UNIT_SRCS) $(wildcard include/triggers/core/*.hpp) test/unit/unit_test.hpp

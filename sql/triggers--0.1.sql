@@ -63,7 +63,7 @@ CREATE TABLE triggers.workflow (
   name       text PRIMARY KEY,
   definition jsonb NOT NULL,
   version    integer NOT NULL DEFAULT 1,
-  config_id  bigint,
+  config_id  bigint,   -- references triggers.config (added below: config is created after)
   updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE triggers.workflow IS
@@ -75,6 +75,8 @@ CREATE TABLE triggers.config (
   tasks     jsonb NOT NULL
 );
 COMMENT ON TABLE triggers.config IS 'immutable task configurations used by workflows and sessions';
+-- also makes pg_dump restore configurations before the workflows that use them
+ALTER TABLE triggers.workflow ADD FOREIGN KEY (config_id) REFERENCES triggers.config;
 
 -- The same configurations, expanded for the fire path (no JSON parsing when firing).
 CREATE TABLE triggers.config_task (
@@ -186,17 +188,10 @@ SELECT pg_catalog.pg_extension_config_dump('triggers.config_config_id_seq', '');
 
 -- NULL or JSON null -> {}; any other non-object -> 22023 naming the argument.
 CREATE FUNCTION triggers._object(value jsonb, what text) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
-    RETURN '{}'::jsonb;
-  ELSIF jsonb_typeof(value) <> 'object' THEN
-    RAISE EXCEPTION '% must be a JSON object, not %', what, jsonb_typeof(value)
-      USING ERRCODE = '22023';
-  END IF;
-  RETURN value;
-END $$;
-COMMENT ON FUNCTION triggers._object(jsonb, text) IS 'internal: kwargs/result/error argument check';
+  AS 'MODULE_PATHNAME', 'triggers_object'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION triggers._object(jsonb, text) IS
+  'internal: NULL or JSON null -> {}; 22023 for a non-object or one nested more than 1000 levels';
 
 -- 22004 for a NULL argument that has no default.
 CREATE FUNCTION triggers._not_null(value jsonb, what text) RETURNS jsonb
@@ -277,6 +272,9 @@ BEGIN
       RETURN NEW;
     END IF;
     NEW.version := OLD.version + 1;
+  ELSIF EXISTS (SELECT FROM triggers.config AS c
+                WHERE c.config_id = NEW.config_id AND c.tasks = NEW.definition) THEN
+    RETURN NEW;  -- a row restored from a dump, with its configuration: keep both
   ELSE
     NEW.version := 1;
   END IF;
@@ -914,10 +912,12 @@ COMMENT ON FUNCTION @extschema@.triggers_resolve_logs(text, text) IS
 ------------------------------------------------------------------------------
 -- API: inspection.
 ------------------------------------------------------------------------------
+-- Top-level statements run with the installer's search_path: operators are qualified.
 CREATE VIEW triggers.instances AS
-SELECT i.session, i.task || '#' || i.n AS instance, i.task, i.n, i.status, i.kwargs,
-       i.abandon_state, i.metadata,
-       i.status IN ('finished', 'skipped', 'replayed', 'abandoned') AS is_resolved,
+SELECT i.session, i.task OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||) i.n::text AS instance,
+       i.task, i.n, i.status, i.kwargs, i.abandon_state, i.metadata,
+       i.status OPERATOR(pg_catalog.=) ANY (ARRAY['finished', 'skipped', 'replayed', 'abandoned']::text[])
+         AS is_resolved,
        i.task_id
 FROM triggers.instance AS i;
 COMMENT ON VIEW triggers.instances IS 'every instance of every session, with its status and metadata';
@@ -1011,9 +1011,11 @@ DECLARE
 BEGIN
   FOR f IN
     SELECT p.oid::regprocedure FROM pg_catalog.pg_proc AS p
-    JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid
-                                   AND d.deptype = 'e'
-    JOIN pg_catalog.pg_extension AS x ON x.oid = d.refobjid AND x.extname = 'triggers'
+    JOIN pg_catalog.pg_depend AS d
+      ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+     AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'
+    JOIN pg_catalog.pg_extension AS x
+      ON x.oid OPERATOR(pg_catalog.=) d.refobjid AND x.extname OPERATOR(pg_catalog.=) 'triggers'
   LOOP
     EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
   END LOOP;

@@ -16,7 +16,11 @@ namespace triggers {
 /* Argument argno as a name of 1-255 characters without control characters. */
 text *NameArg(FunctionCallInfo fcinfo, int argno, const char *what);
 
-/* Argument argno as a JSON object: SQL NULL or JSON null give {}; anything else is 22023. */
+/* Deepest kwargs, results and metadata accepted (PostgreSQL's own limit is ~14,000). */
+constexpr int kMaxObjectDepth = 1000;
+
+/* Argument argno as a JSON object: SQL NULL or JSON null give {}; anything else,
+ * or an object nested deeper than kMaxObjectDepth, is 22023. */
 Datum ObjectArg(FunctionCallInfo fcinfo, int argno, const char *what);
 
 }  // namespace triggers

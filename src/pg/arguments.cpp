@@ -39,10 +39,30 @@ const char *TypeName(Jsonb *jb) {
   }
 }
 
+/* How deeply arrays and objects nest in a document. */
+int Depth(Jsonb *jb) {
+  JsonbIterator *it = JsonbIteratorInit(&jb->root);
+  JsonbValue v;
+  JsonbIteratorToken token;
+  int depth = 0, deepest = 0;
+  while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
+    if (token == WJB_BEGIN_ARRAY || token == WJB_BEGIN_OBJECT) deepest = Max(deepest, ++depth);
+    else if (token == WJB_END_ARRAY || token == WJB_END_OBJECT) --depth;
+  }
+  return deepest;
+}
+
 Datum ObjectArg(FunctionCallInfo fcinfo, int argno, const char *what) {
   if (!PG_ARGISNULL(argno)) {
     Jsonb *jb = PG_GETARG_JSONB_P(argno);
-    if (JB_ROOT_IS_OBJECT(jb)) return PointerGetDatum(jb);
+    if (JB_ROOT_IS_OBJECT(jb)) {
+      /* deeper documents could not be nested into instances and session state later */
+      if (Depth(jb) > kMaxObjectDepth)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s is nested too deeply", what),
+                        errdetail("At most %d levels of arrays and objects are accepted.", kMaxObjectDepth)));
+      return PointerGetDatum(jb);
+    }
     const char *type = TypeName(jb);
     if (strcmp(type, "null") != 0)
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -52,3 +72,9 @@ Datum ObjectArg(FunctionCallInfo fcinfo, int argno, const char *what) {
 }
 
 }  // namespace triggers
+
+/* triggers._object(value jsonb, what text) returns jsonb: ObjectArg for PL/pgSQL callers. */
+TRIGGERS_FUNCTION(triggers_object) {
+  char *what = text_to_cstring(PG_GETARG_TEXT_PP(1));
+  PG_RETURN_DATUM(triggers::ObjectArg(fcinfo, 0, what));
+}

@@ -58,7 +58,7 @@ st_cleanup() {
 q() {
   local db=${PGDATABASE:-postgres}
   if [ "$1" = -d ]; then db=$2; shift 2; fi
-  local args=()
+  local args=() s
   for s in "$@"; do args+=(-c "$s"); done
   psql -XAtq -F $'\t' -v ON_ERROR_STOP=1 -d "$db" "${args[@]}"
 }
