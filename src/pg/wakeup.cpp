@@ -148,7 +148,11 @@ bool EnsureWaker() {
   return false;
 }
 
-/* At commit, hands this transaction's queues to the waker; forgets them otherwise. */
+/*
+ * At commit, hands this transaction's queues to the waker; forgets them
+ * otherwise.  Like the shmem hooks, plain C-style code that cannot throw and
+ * must not raise (an error after commit is fatal), so it needs no guard.
+ */
 void OnXactEvent(XactEvent event, void *) {
   if (pending_mask == 0) return;
   if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
