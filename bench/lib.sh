@@ -13,7 +13,7 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 PGBIN="${PGBIN:-$(pg_config --bindir)}"
 TMPROOT="${TMPDIR:-/tmp}"
-DURATION="${DURATION:-5}"                 # seconds per pgbench run
+DURATION="${DURATION:-2}"                 # seconds per pgbench run (the scripts set their own default)
 PORT_BASE="${BENCH_PORT:-55540}"          # we use PORT_BASE .. PORT_BASE+3, all within 55540-55559
 WORKER_BIN="${TRIGGERS_WORKER:-$REPO_DIR/src/worker/triggers-worker}"
 CXX="${CXX:-g++}"
@@ -59,6 +59,12 @@ die() { echo "bench: $*" >&2; exit 1; }
 # record KEY VALUE: one measurement.  get KEY: its value, or empty.
 record() { printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
 get() { awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { if (v != "") print v }' "$RESULTS"; }
+
+# record_mean KEY N: KEY = mean of KEY.r1 .. KEY.rN
+record_mean() {
+  local k=$1 n=$2 r
+  record "$k" "$(for ((r = 1; r <= n; r++)); do get "$k.r$r"; done | awk '{ s += $1 } END { if (NR) printf "%.1f", s / NR }')"
+}
 
 now_ns() { date +%s%N; }
 

@@ -23,7 +23,7 @@
 #                   (latency.cpp "send->answer")
 # Knobs: as bench/run.sh (DURATION, E2E_SESSIONS, E2E_WORKERS, E2E_CONCURRENCY, LAT_N,
 # BENCH_PORT, BENCH_KEEP) plus GW_VERSION, PEERS_NPM_DIR, PEER_SYNCS ("on off").
-DURATION="${DURATION:-4}"
+DURATION="${DURATION:-3}"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/parts.sh"
 GW_VERSION="${GW_VERSION:-0.17.3}"

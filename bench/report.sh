@@ -111,6 +111,11 @@ report_table() {
     _row 4 "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)" "$(get scale.sessions) vs $(get scale.small) sessions in the tables" \
       "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" "≤ 1.2×" "$(_le "$(_div "$b" "$o")" 1.2)"
   fi
+  o=$(get scale.b6); b=$(get scale.b3)
+  if [ -n "$o" ]; then
+    _row 4 "the baseline's cost, µs (BEGIN; fire_base1; ROLLBACK), for comparison" "as many sessions (2 events each): $(get scale.sessions) vs $(get scale.small)" \
+      "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" "–" "–"
+  fi
   o=$(get scale.h4); b=$(get scale.h1)
   if [ -n "$o" ]; then
     _row 4 "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)" "session with ${HISTORY:-?} vs 1 earlier fires (andEvery instances)" \

@@ -17,13 +17,14 @@
 # See bench/README.md for what every figure measures.  The table goes to stdout
 # and, as markdown, to a file in the temp dir whose path is printed at the end.
 #
-# Knobs (environment): DURATION (pgbench seconds, 4), NSESSIONS (1000),
+# Knobs (environment): DURATION (pgbench seconds, 2), NSESSIONS (1000),
 # E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
 # claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
 # stops measuring after that long), SCALE_SESSIONS (1000000),
-# HISTORY (10000), SCALE_ROUNDS (2), BENCH_SECTIONS ("fire latency e2e scaling"),
+# HISTORY (10000), SCALE_ROUNDS (2), FIRE_ROUNDS (2: each fire figure is the mean of
+# that many runs, alternating which of ours and the baseline goes first), BENCH_SECTIONS ("fire latency e2e scaling"),
 # BENCH_PORT (55540), BENCH_KEEP=1 (keep the work dir), TRIGGERS_WORKER (path).
-DURATION="${DURATION:-4}"
+DURATION="${DURATION:-2}"
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/parts.sh"
@@ -31,6 +32,7 @@ E2E_CLUSTERS="${E2E_CLUSTERS:-waker}"
 SCALE_SESSIONS="${SCALE_SESSIONS:-1000000}"
 HISTORY="${HISTORY:-10000}"
 SCALE_ROUNDS="${SCALE_ROUNDS:-2}"
+FIRE_ROUNDS="${FIRE_ROUNDS:-2}"
 SECTIONS="${BENCH_SECTIONS:-fire latency e2e scaling}"
 REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-$(date -u +%Y%m%d-%H%M%S).md}"
 
@@ -61,8 +63,15 @@ if want fire; then
       set_sync "$cl" "$sync"
       reset_fire_state "$cl"
       for c in 1 4; do
+        for ((r = 1; r <= FIRE_ROUNDS; r++)); do
+          order="base1 fire1 base0 fire0"
+          [ $((r % 2)) = 0 ] && order="fire1 base1 fire0 base0"   # alternate who goes first
+          for b in $order; do
+            fire_run "$cl" "fire.$cl.$sync.c$c.$b.r$r" "$b" "$c"
+          done
+        done
         for b in base1 fire1 base0 fire0; do
-          fire_run "$cl" "fire.$cl.$sync.c$c.$b" "$b" "$c"
+          record_mean "fire.$cl.$sync.c$c.$b" "$FIRE_ROUNDS"
         done
       done
     done
@@ -145,15 +154,20 @@ SQL
   [[ "$got" == *"{t#1}"* ]] || die "a cloned session did not behave like its template (fire returned: $got)"
   got=$(sqldb "$cl" s3 -c "BEGIN" -c "SELECT triggers_fire('s$hist', 'go')" -c "ROLLBACK" | tr '\n' ' ')
   [[ "$got" == *"{t#$HISTORY}"* ]] || die "the history session is not as expected (fire returned: $got)"
+  # the hand-written baseline with as many sessions (and 2 events each)
+  sqldb "$cl" s3 -v nsessions="$templates" -f "$SQL/scale_baseline.sql" >/dev/null
+  sqldb "$cl" s6 -v nsessions="$SCALE_SESSIONS" -f "$SQL/scale_baseline.sql" >/dev/null
   for db in s3 s6; do sqldb "$cl" "$db" -c "VACUUM ANALYZE" >/dev/null; done
   sql "$cl" -c CHECKPOINT >/dev/null
   for ((r = 1; r <= SCALE_ROUNDS; r++)); do
     PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.s3" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$templates"
     PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.r$r.s6" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
+    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.b3" "$SQL/base1_rollback.sql" 1 -D lo=1 -D hi="$templates"
+    PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.r$r.b6" "$SQL/base1_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
     PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.h1" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi=1
     PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.h4" "$SQL/fire_rollback.sql" 1 -D lo="$hist" -D hi="$hist"
   done
-  for k in s3 s6 h1 h4; do
+  for k in s3 s6 b3 b6 h1 h4; do
     record "scale.$k" "$(for ((r = 1; r <= SCALE_ROUNDS; r++)); do get "scale.r$r.$k"; done | awk '{ s += $1 } END { printf "%.1f", s / NR }')"
   done
   for db in s3 s6; do sql "$cl" -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null; done
@@ -162,7 +176,7 @@ fi
 # ---------------------------------------------------------------------------
 # The table
 BENCH_TITLE="make bench"
-BENCH_KNOBS="NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N SCALE_SESSIONS=$SCALE_SESSIONS HISTORY=$HISTORY SCALE_ROUNDS=$SCALE_ROUNDS"
+BENCH_KNOBS="FIRE_ROUNDS=$FIRE_ROUNDS NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N SCALE_SESSIONS=$SCALE_SESSIONS HISTORY=$HISTORY SCALE_ROUNDS=$SCALE_ROUNDS"
 . "$BENCH_DIR/report.sh"
 {
   echo "# triggers benchmark ($BENCH_TITLE)"

@@ -989,14 +989,24 @@ BEGIN
           AND NOT EXISTS (SELECT FROM triggers.instance AS i WHERE i.session = s.session
                           AND i.status IN ('unstarted', 'scheduled', 'running', 'failed'))
         FOR UPDATE SKIP LOCKED) AS s;
+  -- Check again now that they are locked, with a new snapshot: a fire that
+  -- committed while the first query ran is visible only now.
+  SELECT coalesce(array_agg(s.session), '{}') INTO v_doomed
+  FROM triggers.session AS s
+  WHERE s.session = ANY (v_doomed) AND s.last_activity < now() - $1
+    AND NOT EXISTS (SELECT FROM triggers.instance AS i WHERE i.session = s.session
+                    AND i.status IN ('unstarted', 'scheduled', 'running', 'failed'));
   DELETE FROM triggers.queue AS q WHERE q.session = ANY (v_doomed);
   DELETE FROM triggers.stale_delivery AS d WHERE d.session = ANY (v_doomed);
   DELETE FROM triggers.instance AS i WHERE i.session = ANY (v_doomed);
   DELETE FROM triggers.event AS e WHERE e.session = ANY (v_doomed);
   DELETE FROM triggers.session AS s WHERE s.session = ANY (v_doomed);
   DELETE FROM triggers.config AS c
-  WHERE NOT EXISTS (SELECT FROM triggers.session AS s WHERE s.config_id = c.config_id)
-    AND NOT EXISTS (SELECT FROM triggers.workflow AS w WHERE w.config_id = c.config_id);
+  WHERE c.config_id IN (
+    SELECT u.config_id FROM triggers.config AS u
+    WHERE NOT EXISTS (SELECT FROM triggers.session AS s WHERE s.config_id = u.config_id)
+      AND NOT EXISTS (SELECT FROM triggers.workflow AS w WHERE w.config_id = u.config_id)
+    FOR UPDATE SKIP LOCKED);  -- a configuration being taken into use is locked: keep it
   RETURN cardinality(v_doomed);
 END $$;
 COMMENT ON FUNCTION @extschema@.triggers_purge(interval) IS

@@ -14,8 +14,9 @@
 #   - after VACUUM, the size of every triggers.* table (pg_total_relation_size:
 #     heap, indexes, TOAST) is recorded with its rows and dead tuples.
 # Storage must stay flat: the same number of rows is left after every purge,
-# and from round 5 on (after the warm-up rounds) no table, nor their total,
-# is more than 1.2 times its largest size in rounds 2-4.
+# and from round 5 on (after the warm-up rounds) no table (give or take
+# 64 kB), nor their total, is more than 1.2 times its largest size in rounds 2-4.
+#   STRESS_ROUNDS (12), STRESS_ROUND_SESSIONS (300), STRESS_STORAGE_PORT (55562).
 # A table of the figures is printed.  Then, separately, triggers_purge keeps
 # sessions with unresolved instances (unstarted, scheduled, running, failed)
 # and sessions with recent activity (a fire, an answer, a configuration), and
@@ -152,23 +153,24 @@ echo "then after VACUUM: each table's size in kB (pg_total_relation_size), their
 # on nothing may grow:
 #  - the rows left after each purge are the same in number in every round from round 2;
 #  - every table's size in every round from round 5 is at most 1.2 times its
-#    largest size in rounds 2-4, plus 32 kB (tables of a few pages move by a page or two);
-#  - the same for the total of all the tables, without the 32 kB.
+#    largest size in rounds 2-4, plus 64 kB (a small table gains 32 kB when VACUUM first
+#    creates its free space and visibility maps, and moves by a page or two);
+#  - the same for the total of all the tables, without the 64 kB.
 bad=$(awk -F'\t' '
   $1 == 2 { rows2[$7] = $9 }
   $1 >= 2 && $9 != rows2[$7] { printf "%s: %d rows left in round %d, %d in round 2\n", $7, $9, $1, rows2[$7] }
   $1 >= 2 && $1 <= 4 && $8 > base[$7] { base[$7] = $8 }
-  $1 >= 5 && $8 > 1.2 * base[$7] + 32768 { printf "%s: %d bytes in round %d, at most %d in rounds 2-4\n", $7, $8, $1, base[$7] }
+  $1 >= 5 && $8 > 1.2 * base[$7] + 65536 { printf "%s: %d bytes in round %d, at most %d in rounds 2-4\n", $7, $8, $1, base[$7] }
   { total[$1] += $8 }
   END {
-    for (r in total) if (r >= 2 && r <= 4 && total[r] > tb) tb = total[r]
-    for (r in total) if (r >= 5 && total[r] > 1.2 * tb) printf "total: %d bytes in round %d, at most %d in rounds 2-4\n", total[r], r, tb
+    for (r in total) if (r + 0 >= 2 && r + 0 <= 4 && total[r] > tb) tb = total[r]
+    for (r in total) if (r + 0 >= 5 && total[r] > 1.2 * tb) printf "total: %d bytes in round %d, at most %d in rounds 2-4\n", total[r], r, tb
   }
 ' "$ST_DIR/figures.tsv")
 [ -z "$bad" ] || fail "storage is not flat:
 $bad"
 sizes=$(awk -F'\t' '{ total[$1] += $8 }
-  END { for (r in total) { if (r >= 2 && r <= 4 && total[r] > a) a = total[r]; if (r >= 5 && total[r] > b) b = total[r] }
+  END { for (r in total) { if (r + 0 >= 2 && r + 0 <= 4 && total[r] > a) a = total[r]; if (r + 0 >= 5 && total[r] > b) b = total[r] }
         print int(a / 1024), int(b / 1024) }' "$ST_DIR/figures.tsv")
 read -r warm steady <<<"$sizes"
 echo "  largest total: rounds 2-4 $warm kB, rounds 5-$ROUNDS $steady kB; queue rows once drained: 0 in every round"
