@@ -60,10 +60,11 @@ fuzz: deps
 stress: deps
 	@bash test/stress/run.sh && bash fuzz/run.sh $${FUZZ_SECONDS:-60}
 
-bench: deps
+# Benchmarks measure the installed extension and worker.
+bench: deps install
 	@bash bench/run.sh
 
-bench-peers: deps
+bench-peers: deps install
 	@bash bench/peers.sh
 
 # C++ core unit tests: plain C++, no PostgreSQL.

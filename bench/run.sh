@@ -120,7 +120,15 @@ if want scaling; then
 SELECT triggers_load_workflow('one', :'wf');
 SELECT count(triggers_start('s' || g, 'one')) FROM generate_series(1, :n) g;
 SELECT count(triggers_fire('s' || g, 'go')) FROM generate_series(1, :n) g;
-SELECT count(triggers_finish(c.task_id, '{}')) FROM triggers_claim('bench-setup', '{default}', 10000) AS c;
+DO $$
+DECLARE
+  n bigint;
+BEGIN
+  LOOP
+    SELECT count(triggers_finish(c.task_id, '{}')) INTO n FROM triggers_claim('bench-setup', '{default}', 10000) AS c;
+    EXIT WHEN n = 0;
+  END LOOP;
+END $$;
 SQL
   done
   # the session with a long history: HISTORY fires of "go", every instance finished
@@ -160,16 +168,14 @@ SQL
   for db in s3 s6; do sqldb "$cl" "$db" -c "VACUUM ANALYZE" >/dev/null; done
   sql "$cl" -c CHECKPOINT >/dev/null
   for ((r = 1; r <= SCALE_ROUNDS; r++)); do
-    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.s3" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$templates"
-    PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.r$r.s6" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
-    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.b3" "$SQL/base1_rollback.sql" 1 -D lo=1 -D hi="$templates"
-    PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.r$r.b6" "$SQL/base1_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
-    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.h1" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi=1
-    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.r$r.h4" "$SQL/fire_rollback.sql" 1 -D lo="$hist" -D hi="$hist"
+    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.s3.r$r" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$templates"
+    PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.s6.r$r" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
+    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.b3.r$r" "$SQL/base1_rollback.sql" 1 -D lo=1 -D hi="$templates"
+    PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.b6.r$r" "$SQL/base1_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
+    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.h1.r$r" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi=1
+    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.h4.r$r" "$SQL/fire_rollback.sql" 1 -D lo="$hist" -D hi="$hist"
   done
-  for k in s3 s6 b3 b6 h1 h4; do
-    record "scale.$k" "$(for ((r = 1; r <= SCALE_ROUNDS; r++)); do get "scale.r$r.$k"; done | awk '{ s += $1 } END { printf "%.1f", s / NR }')"
-  done
+  for k in s3 s6 b3 b6 h1 h4; do record_mean "scale.$k" "$SCALE_ROUNDS"; done
   for db in s3 s6; do sql "$cl" -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null; done
 fi
 

@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-client-15
-          nlohmann-json3-dev libpq-dev g++ make clang libclang-rt-14-dev)
+          nlohmann-json3-dev libpq-dev g++ make clang libclang-rt-14-dev time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -129,8 +129,9 @@ CREATE TABLE triggers.instance (
   session       text NOT NULL,
   task          text NOT NULL,
   n             integer NOT NULL,
-  status        text NOT NULL CHECK (status IN ('unstarted', 'scheduled', 'running', 'finished',
-                                                 'failed', 'replayed', 'skipped', 'abandoned')),
+  status        text NOT NULL,  -- unstarted, scheduled, running, finished, failed, replayed,
+                                -- skipped, abandoned: only the API writes it (no CHECK: it
+                                -- would be re-read on every statement of the hot paths)
   kwargs        jsonb NOT NULL DEFAULT '{}',
   abandon_state text[] NOT NULL DEFAULT '{}',
   metadata      jsonb NOT NULL DEFAULT '{}',

@@ -162,13 +162,17 @@ void OnXactEvent(XactEvent event, void *) {
   pending_mask = 0;
   if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) return;
   Latch *latch = nullptr;
+  bool news = false; /* a queue already pending will be notified anyway: no poke */
   SpinLockAcquire(&shared->mutex);
   for (int i = 0; i < kMaxQueues; ++i)
-    if (mask & (UINT64CONST(1) << i)) shared->queues[i].pending = true;
+    if ((mask & (UINT64CONST(1) << i)) && !shared->queues[i].pending) {
+      shared->queues[i].pending = true;
+      news = true;
+    }
   for (int i = 0; i < kMaxWakers; ++i)
     if (shared->wakers[i].db == MyDatabaseId) latch = shared->wakers[i].latch;
   SpinLockRelease(&shared->mutex);
-  if (latch != nullptr) SetLatch(latch);
+  if (news && latch != nullptr) SetLatch(latch);
 }
 
 void Notify(const char *queue) {
