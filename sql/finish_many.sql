@@ -32,3 +32,11 @@ DO $$ BEGIN
 EXCEPTION WHEN undefined_object THEN RAISE NOTICE 'refused: %', SQLSTATE;
 END $$;
 SELECT instance, status FROM triggers.instances WHERE session = 'fm-2' ORDER BY n;
+-- answers are committed with synchronous_commit on, whatever the session says
+SELECT triggers_fire('fm-2', 'go');
+CREATE TEMP TABLE fm_sync AS SELECT * FROM triggers_claim('w', '{fm}', 10);
+BEGIN;
+SET LOCAL synchronous_commit = off;
+SELECT cardinality(triggers_finish(task_id)) FROM fm_sync;
+SHOW synchronous_commit;
+COMMIT;

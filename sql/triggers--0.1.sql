@@ -706,6 +706,7 @@ BEGIN
   IF v_take.repeat THEN
     RETURN;
   END IF;
+  PERFORM set_config('synchronous_commit', 'on', true);  -- answers are never lost
   PERFORM triggers._answer($1, 'fail', 'failed', jsonb_strip_nulls(jsonb_build_object(
     'exceptionType', v_error ->> 'type',
     'exceptionInfo', nullif(concat_ws(E'\n', v_error ->> 'message', v_error ->> 'traceback'), ''),
@@ -740,6 +741,7 @@ BEGIN
             WHERE i.session = v_take.session AND i.task = v_take.task
               AND i.metadata ->> 'parent' = v_take.task || '#' || v_take.n);
   END IF;
+  PERFORM set_config('synchronous_commit', 'on', true);  -- answers are never lost
   PERFORM triggers._answer($1, 'retry', 'failed', '{}');
   v_cfg := triggers._task_config(v_take.session, v_take.task);
   SELECT coalesce((i.metadata ->> 'depth')::integer, 0) INTO v_depth FROM triggers.instance AS i

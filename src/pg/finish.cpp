@@ -15,6 +15,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 }
 
 namespace {
@@ -96,6 +97,9 @@ TRIGGERS_FUNCTION(triggers_finish) {
   if (PG_ARGISNULL(0))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("task_id must not be NULL")));
   Datum result = triggers::ObjectArg(fcinfo, 1, "result");
+  /* an answer is never lost: its commit waits for the WAL flush, whatever the session says */
+  (void)set_config_option("synchronous_commit", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+                          true, 0, false);
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
   Datum scheduled = FinishTask(PG_GETARG_DATUM(0), result, caller);

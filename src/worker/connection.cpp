@@ -133,6 +133,17 @@ void Connection::Connected(TimePoint now) {
     };
     queue_.push_front(std::move(r));
   }
+  // Claims and heartbeats need no WAL flush (a claim lost in a crash is simply
+  // claimable again); answers are always flushed: the engine commits them with
+  // synchronous_commit on whatever the session says.
+  Request async;
+  async.what = "set synchronous_commit";
+  async.sql = "SET synchronous_commit = off";
+  async.done = [](Reply& reply) {
+    if (reply.status == Reply::Status::kSqlError)
+      Log(LogLevel::kWarn, "set synchronous_commit failed: " + reply.message);
+  };
+  queue_.push_front(std::move(async));
   if (on_connected_) on_connected_();
   SendNext(now);
 }
