@@ -64,7 +64,8 @@ stress: deps
 bench: deps install
 	@bash bench/run.sh
 
-bench-peers: deps install
+bench-peers: install
+	@bash scripts/install-deps.sh peers
 	@bash bench/peers.sh
 
 # C++ core unit tests: plain C++, no PostgreSQL.

@@ -2,8 +2,10 @@
 # Installs the Debian 12 packages the build, the tests and the demo need.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
+# usage: install-deps.sh [peers]   (peers: also Node.js and npm, for make bench-peers)
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-client-15
-          nlohmann-json3-dev libpq-dev g++ make clang libclang-rt-14-dev time)
+          nlohmann-json3-dev libpq-dev g++ make clang libclang-rt-14-dev time valgrind)
+if [ "${1:-}" = peers ] && ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
