@@ -35,19 +35,32 @@ const char *const kProbeSql =
     "       EXISTS (SELECT FROM triggers.instance AS i "
     "               WHERE i.session = $1 AND i.task = $2 AND i.status = 'unstarted')";
 
-/* A new instance of a task that only waits for T: scheduled at once, kwargs {T: K}. */
-const char *const kNewScheduledSql =
-    "WITH q AS (INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) "
-    "           VALUES (pg_catalog.nextval('triggers.task_id_seq'), $5, pg_catalog.now(), $1, $2, $6, $7, "
-    "                   CASE WHEN $8::jsonb IS NULL THEN pg_catalog.jsonb_build_object($3, $4) "
-    "                        ELSE triggers._merge($8, pg_catalog.jsonb_build_object($3, $4)) END) "
-    "           RETURNING task_id) "
-    "INSERT INTO triggers.instance (session, task, n, status, kwargs, metadata, task_id) "
-    "SELECT $1, $2, $6, 'scheduled', pg_catalog.jsonb_build_object($3, $4), "
-    "       pg_catalog.jsonb_build_object('depth', 0, 'timestamps', "
-    "         pg_catalog.jsonb_build_object('created', pg_catalog.now(), 'lastModified', pg_catalog.now(), "
-    "                                       'unstarted', pg_catalog.now(), 'scheduled', pg_catalog.now())), "
-    "       q.task_id FROM q";
+/*
+ * The common case in one statement: a task that waits only for T (after is T
+ * or empty, no unless) and has no unstarted instance gets a new instance when
+ * it has none yet or T is its andEvery — scheduled at once with kwargs {T: K}.
+ * Returns (max_n, unstarted, n of the new instance or NULL); with unstarted
+ * instances it does nothing and the general path takes over.
+ * $1 session, $2 task, $3 trigger, $4 kwargs, $5 queue, $6 run, $7 withParams, $8 is andEvery.
+ */
+const char *const kFastSql =
+    "WITH p AS (SELECT (SELECT pg_catalog.max(i.n) FROM triggers.instance AS i "
+    "                   WHERE i.session = $1 AND i.task = $2) AS max_n, "
+    "                  EXISTS (SELECT FROM triggers.instance AS i "
+    "                          WHERE i.session = $1 AND i.task = $2 AND i.status = 'unstarted') AS unstarted), "
+    "g AS (SELECT coalesce(p.max_n + 1, 0) AS n, pg_catalog.nextval('triggers.task_id_seq') AS task_id "
+    "      FROM p WHERE NOT p.unstarted AND (p.max_n IS NULL OR $8)), "
+    "q AS (INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) "
+    "      SELECT g.task_id, $5, pg_catalog.now(), $1, $2, g.n, $6, "
+    "             CASE WHEN $7::jsonb IS NULL THEN pg_catalog.jsonb_build_object($3, $4) "
+    "                  ELSE triggers._merge($7, pg_catalog.jsonb_build_object($3, $4)) END FROM g), "
+    "ins AS (INSERT INTO triggers.instance (session, task, n, status, kwargs, metadata, task_id) "
+    "        SELECT $1, $2, g.n, 'scheduled', pg_catalog.jsonb_build_object($3, $4), "
+    "               pg_catalog.jsonb_build_object('depth', 0, 'timestamps', "
+    "                 pg_catalog.jsonb_build_object('created', pg_catalog.now(), 'lastModified', pg_catalog.now(), "
+    "                                               'unstarted', pg_catalog.now(), 'scheduled', pg_catalog.now())), "
+    "               g.task_id FROM g) "
+    "SELECT p.max_n, p.unstarted, (SELECT g.n FROM g) FROM p";
 
 /*
  * Shared tail of the two instance statements: from CTE "s" (n, kwargs,
@@ -120,23 +133,23 @@ const char *const kNewInstanceSql =
     "SELECT t.n, t.status FROM t";
 
 struct Plans {
-  SPIPlanPtr lock, probe, apply, new_instance, new_scheduled;
+  SPIPlanPtr lock, probe, apply, new_instance, fast;
 };
 Plans plans;
 
 /* Prepares the statements on first use; they live as long as the backend. */
 void PreparePlans() {
-  if (plans.new_scheduled != nullptr) return;
+  if (plans.fast != nullptr) return;
   Oid lock_types[] = {TEXTOID, TEXTOID, JSONBOID};
   Oid probe_types[] = {TEXTOID, TEXTOID};
   Oid step_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID,
                       TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
-  Oid fast_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT4OID, TEXTOID, JSONBOID};
+  Oid fast_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, JSONBOID, BOOLOID};
   plans.lock = triggers::PrepareKept(kLockAndRecordSql, 3, lock_types);
   plans.probe = triggers::PrepareKept(kProbeSql, 2, probe_types);
   plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
   plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
-  plans.new_scheduled = triggers::PrepareKept(kNewScheduledSql, 8, fast_types);
+  plans.fast = triggers::PrepareKept(kFastSql, 8, fast_types);
 }
 
 /* Names scheduled so far, kept in the caller's memory context. */
@@ -172,21 +185,24 @@ void AddArray(Scheduled *out, Datum names) {
   MemoryContextSwitchTo(old);
 }
 
-/* A new instance for this fire: the fast statement when it only waits for T. */
-void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls, int n,
-                 Scheduled *out) {
-  if (t->only_this_trigger) {
-    /* $1 session, $2 task, $3 trigger, $4 kwargs, $5 queue, $6 n, $7 run, $8 withParams */
-    Datum fast[8] = {values[0], values[1], values[2], values[3], t->queue, Int32GetDatum(n), t->run,
-                     t->with_params};
-    triggers::RunPlan(plans.new_scheduled, fast, t->has_with_params ? "        " : "       n", SPI_OK_INSERT);
-    Add(out, t->task_name, n);
-    return;
-  }
+/* A new instance for this fire (steps 1-3 for it). */
+void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls, Scheduled *out) {
   triggers::RunPlan(plans.new_instance, values, nulls, SPI_OK_SELECT);
   bool isnull;
-  int new_n = DatumGetInt32(triggers::ResultColumn(1, &isnull));
-  if (strcmp(TextDatumGetCString(triggers::ResultColumn(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, new_n);
+  int n = DatumGetInt32(triggers::ResultColumn(1, &isnull));
+  if (strcmp(TextDatumGetCString(triggers::ResultColumn(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, n);
+}
+
+/* kFastSql; false when the task has unstarted instances and the general path must run. */
+bool TryFast(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, bool is_every,
+             Scheduled *out) {
+  Datum fast[8] = {session, t->task, trigger, kwargs, t->queue, t->run, t->with_params, BoolGetDatum(is_every)};
+  triggers::RunPlan(plans.fast, fast, t->has_with_params ? "        " : "      n ", SPI_OK_SELECT);
+  bool isnull, n_null;
+  if (DatumGetBool(triggers::ResultColumn(2, &isnull))) return false;
+  int n = DatumGetInt32(triggers::ResultColumn(3, &n_null));
+  if (!n_null) Add(out, t->task_name, n);
+  return true;
 }
 
 /* Applies one fire to one task (steps 1-3); true when it scheduled something. */
@@ -196,22 +212,23 @@ bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, co
   Datum values[10] = {session, t->task, trigger, kwargs, t->after, t->unless, t->queue, t->run,
                       t->with_params, seq};
   const char *nulls = t->has_with_params ? "          " : "        n ";
-  int before = out->count;
-
-  Datum probe[2] = {session, t->task};
-  triggers::RunPlan(plans.probe, probe, "  ", SPI_OK_SELECT);
-  bool no_instance, isnull;
-  int max_n = DatumGetInt32(triggers::ResultColumn(1, &no_instance));
-  bool has_unstarted = DatumGetBool(triggers::ResultColumn(2, &isnull));
-  bool applied = false;
-  if (has_unstarted) {
-    triggers::RunPlan(plans.apply, values, nulls, SPI_OK_SELECT);
-    applied = DatumGetBool(triggers::ResultColumn(1, &isnull));
-    Datum names = triggers::ResultColumn(2, &isnull);
-    if (!isnull) AddArray(out, names);
-  }
   bool is_every = t->every != nullptr && strcmp(t->every, trigger_name) == 0;
-  if (no_instance || (is_every && !applied)) NewInstance(t, values, nulls, no_instance ? 0 : max_n + 1, out);
+  int before = out->count;
+  if (!t->only_this_trigger || !TryFast(t, session, trigger, kwargs, is_every, out)) {
+    Datum probe[2] = {session, t->task};
+    triggers::RunPlan(plans.probe, probe, "  ", SPI_OK_SELECT);
+    bool no_instance, isnull;
+    (void)triggers::ResultColumn(1, &no_instance);
+    bool has_unstarted = DatumGetBool(triggers::ResultColumn(2, &isnull));
+    bool applied = false;
+    if (has_unstarted) {
+      triggers::RunPlan(plans.apply, values, nulls, SPI_OK_SELECT);
+      applied = DatumGetBool(triggers::ResultColumn(1, &isnull));
+      Datum names = triggers::ResultColumn(2, &isnull);
+      if (!isnull) AddArray(out, names);
+    }
+    if (no_instance || (is_every && !applied)) NewInstance(t, values, nulls, out);
+  }
   if (out->count > before) triggers::WakeQueue(t->queue_name);
   return out->count > before;
 }
