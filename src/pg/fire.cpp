@@ -214,7 +214,10 @@ bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, co
   const char *nulls = t->has_with_params ? "          " : "        n ";
   bool is_every = t->every != nullptr && strcmp(t->every, trigger_name) == 0;
   int before = out->count;
-  if (!t->only_this_trigger || !TryFast(t, session, trigger, kwargs, is_every, out)) {
+  /* an andEvery fire usually makes a new instance: try the one statement that does it */
+  bool done = t->only_this_trigger && is_every && TryFast(t, session, trigger, kwargs, true, out);
+  if (!done) {
+    /* otherwise a cheap look first: a one-shot task that already ran costs one probe */
     Datum probe[2] = {session, t->task};
     triggers::RunPlan(plans.probe, probe, "  ", SPI_OK_SELECT);
     bool no_instance, isnull;
@@ -227,7 +230,10 @@ bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, co
       Datum names = triggers::ResultColumn(2, &isnull);
       if (!isnull) AddArray(out, names);
     }
-    if (no_instance || (is_every && !applied)) NewInstance(t, values, nulls, out);
+    if (no_instance && t->only_this_trigger)
+      (void)TryFast(t, session, trigger, kwargs, is_every, out);
+    else if (no_instance || (is_every && !applied))
+      NewInstance(t, values, nulls, out);
   }
   if (out->count > before) triggers::WakeQueue(t->queue_name);
   return out->count > before;
