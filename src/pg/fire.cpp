@@ -19,14 +19,15 @@ extern "C" {
 
 namespace {
 
-/* Step 0: create or lock the session row, and record the fire (seq = its number). */
-const char *const kLockAndRecordSql =
-    "WITH s AS (INSERT INTO triggers.session AS s (session, fires) VALUES ($1, 1) "
-    "           ON CONFLICT (session) DO UPDATE "
-    "           SET fires = s.fires + 1, last_activity = pg_catalog.now() "
-    "           RETURNING s.config_id, s.fires) "
-    "INSERT INTO triggers.event (session, trigger, seq, kwargs) SELECT $1, $2, s.fires, $3 FROM s "
-    "RETURNING (SELECT s.config_id FROM s), seq";
+/* Step 0: create or lock the session row; the fire's number (seq). */
+const char *const kLockSql =
+    "INSERT INTO triggers.session AS s (session, fires) VALUES ($1, 1) "
+    "ON CONFLICT (session) DO UPDATE SET fires = s.fires + 1, last_activity = pg_catalog.now() "
+    "RETURNING s.config_id, s.fires";
+
+/* Every fire is recorded (before it is applied: "earlier fires" are those with seq < this one). */
+const char *const kEventSql =
+    "INSERT INTO triggers.event (session, trigger, seq, kwargs) VALUES ($1, $2, $3, $4)";
 
 /* Does the task have instances (the highest n), and unstarted ones? */
 const char *const kProbeSql =
@@ -36,31 +37,25 @@ const char *const kProbeSql =
     "               WHERE i.session = $1 AND i.task = $2 AND i.status = 'unstarted')";
 
 /*
- * The common case in one statement: a task that waits only for T (after is T
- * or empty, no unless) and has no unstarted instance gets a new instance when
- * it has none yet or T is its andEvery — scheduled at once with kwargs {T: K}.
- * Returns (max_n, unstarted, n of the new instance or NULL); with unstarted
- * instances it does nothing and the general path takes over.
- * $1 session, $2 task, $3 trigger, $4 kwargs, $5 queue, $6 run, $7 withParams, $8 is andEvery.
+ * The common case: a task that waits only for T (after is T or empty, no
+ * unless) and has no unstarted instance gets a new instance when it has none
+ * yet or T is its andEvery — scheduled at once with kwargs {T: K}.  Plain
+ * statements: executor start-up of CTEs would cost more than the round trips
+ * inside the backend.
  */
-const char *const kFastSql =
-    "WITH p AS (SELECT (SELECT pg_catalog.max(i.n) FROM triggers.instance AS i "
-    "                   WHERE i.session = $1 AND i.task = $2) AS max_n, "
-    "                  EXISTS (SELECT FROM triggers.instance AS i "
-    "                          WHERE i.session = $1 AND i.task = $2 AND i.status = 'unstarted') AS unstarted), "
-    "g AS (SELECT coalesce(p.max_n + 1, 0) AS n, pg_catalog.nextval('triggers.task_id_seq') AS task_id "
-    "      FROM p WHERE NOT p.unstarted AND (p.max_n IS NULL OR $8)), "
-    "q AS (INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) "
-    "      SELECT g.task_id, $5, pg_catalog.now(), $1, $2, g.n, $6, "
-    "             CASE WHEN $7::jsonb IS NULL THEN pg_catalog.jsonb_build_object($3, $4) "
-    "                  ELSE triggers._merge($7, pg_catalog.jsonb_build_object($3, $4)) END FROM g), "
-    "ins AS (INSERT INTO triggers.instance (session, task, n, status, kwargs, metadata, task_id) "
-    "        SELECT $1, $2, g.n, 'scheduled', pg_catalog.jsonb_build_object($3, $4), "
-    "               pg_catalog.jsonb_build_object('depth', 0, 'timestamps', "
-    "                 pg_catalog.jsonb_build_object('created', pg_catalog.now(), 'lastModified', pg_catalog.now(), "
-    "                                               'unstarted', pg_catalog.now(), 'scheduled', pg_catalog.now())), "
-    "               g.task_id FROM g) "
-    "SELECT p.max_n, p.unstarted, (SELECT g.n FROM g) FROM p";
+const char *const kQueueFastSql =
+    "INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) "
+    "VALUES (pg_catalog.nextval('triggers.task_id_seq'), $5, pg_catalog.now(), $1, $2, $6, $7, "
+    "        CASE WHEN $8::jsonb IS NULL THEN pg_catalog.jsonb_build_object($3, $4) "
+    "             ELSE triggers._merge($8, pg_catalog.jsonb_build_object($3, $4)) END) "
+    "RETURNING task_id";
+const char *const kInstanceFastSql =
+    "INSERT INTO triggers.instance (session, task, n, status, kwargs, metadata, task_id) "
+    "VALUES ($1, $2, $3, 'scheduled', pg_catalog.jsonb_build_object($4::text, $5::jsonb), "
+    "        pg_catalog.jsonb_build_object('depth', 0, 'timestamps', "
+    "          pg_catalog.jsonb_build_object('created', pg_catalog.now(), 'lastModified', pg_catalog.now(), "
+    "                                        'unstarted', pg_catalog.now(), 'scheduled', pg_catalog.now())), "
+    "        $6)";
 
 /*
  * Shared tail of the two instance statements: from CTE "s" (n, kwargs,
@@ -133,23 +128,27 @@ const char *const kNewInstanceSql =
     "SELECT t.n, t.status FROM t";
 
 struct Plans {
-  SPIPlanPtr lock, probe, apply, new_instance, fast;
+  SPIPlanPtr lock, event, probe, apply, new_instance, queue_fast, instance_fast;
 };
 Plans plans;
 
 /* Prepares the statements on first use; they live as long as the backend. */
 void PreparePlans() {
-  if (plans.fast != nullptr) return;
-  Oid lock_types[] = {TEXTOID, TEXTOID, JSONBOID};
+  if (plans.instance_fast != nullptr) return;
+  Oid lock_types[] = {TEXTOID};
+  Oid event_types[] = {TEXTOID, TEXTOID, INT8OID, JSONBOID};
   Oid probe_types[] = {TEXTOID, TEXTOID};
   Oid step_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID,
                       TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
-  Oid fast_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, JSONBOID, BOOLOID};
-  plans.lock = triggers::PrepareKept(kLockAndRecordSql, 3, lock_types);
+  Oid queue_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT4OID, TEXTOID, JSONBOID};
+  Oid instance_types[] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, INT8OID};
+  plans.lock = triggers::PrepareKept(kLockSql, 1, lock_types);
+  plans.event = triggers::PrepareKept(kEventSql, 4, event_types);
   plans.probe = triggers::PrepareKept(kProbeSql, 2, probe_types);
   plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
   plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
-  plans.fast = triggers::PrepareKept(kFastSql, 8, fast_types);
+  plans.queue_fast = triggers::PrepareKept(kQueueFastSql, 8, queue_types);
+  plans.instance_fast = triggers::PrepareKept(kInstanceFastSql, 6, instance_types);
 }
 
 /* Names scheduled so far, kept in the caller's memory context. */
@@ -193,16 +192,17 @@ void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls
   if (strcmp(TextDatumGetCString(triggers::ResultColumn(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, n);
 }
 
-/* kFastSql; false when the task has unstarted instances and the general path must run. */
-bool TryFast(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, bool is_every,
-             Scheduled *out) {
-  Datum fast[8] = {session, t->task, trigger, kwargs, t->queue, t->run, t->with_params, BoolGetDatum(is_every)};
-  triggers::RunPlan(plans.fast, fast, t->has_with_params ? "        " : "      n ", SPI_OK_SELECT);
-  bool isnull, n_null;
-  if (DatumGetBool(triggers::ResultColumn(2, &isnull))) return false;
-  int n = DatumGetInt32(triggers::ResultColumn(3, &n_null));
-  if (!n_null) Add(out, t->task_name, n);
-  return true;
+/* The new instance number n of a task that only waits for T, scheduled at once. */
+void NewScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, int n,
+                  Scheduled *out) {
+  Datum queue[8] = {session, t->task, trigger, kwargs, t->queue, Int32GetDatum(n), t->run, t->with_params};
+  triggers::RunPlan(plans.queue_fast, queue, t->has_with_params ? "        " : "       n",
+                    SPI_OK_INSERT_RETURNING);
+  bool isnull;
+  Datum task_id = triggers::ResultColumn(1, &isnull);
+  Datum instance[6] = {session, t->task, Int32GetDatum(n), trigger, kwargs, task_id};
+  triggers::RunPlan(plans.instance_fast, instance, "      ", SPI_OK_INSERT);
+  Add(out, t->task_name, n);
 }
 
 /* Applies one fire to one task (steps 1-3); true when it scheduled something. */
@@ -214,25 +214,22 @@ bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, co
   const char *nulls = t->has_with_params ? "          " : "        n ";
   bool is_every = t->every != nullptr && strcmp(t->every, trigger_name) == 0;
   int before = out->count;
-  /* an andEvery fire usually makes a new instance: try the one statement that does it */
-  bool done = t->only_this_trigger && is_every && TryFast(t, session, trigger, kwargs, true, out);
-  if (!done) {
-    /* otherwise a cheap look first: a one-shot task that already ran costs one probe */
-    Datum probe[2] = {session, t->task};
-    triggers::RunPlan(plans.probe, probe, "  ", SPI_OK_SELECT);
-    bool no_instance, isnull;
-    (void)triggers::ResultColumn(1, &no_instance);
-    bool has_unstarted = DatumGetBool(triggers::ResultColumn(2, &isnull));
-    bool applied = false;
-    if (has_unstarted) {
-      triggers::RunPlan(plans.apply, values, nulls, SPI_OK_SELECT);
-      applied = DatumGetBool(triggers::ResultColumn(1, &isnull));
-      Datum names = triggers::ResultColumn(2, &isnull);
-      if (!isnull) AddArray(out, names);
-    }
-    if (no_instance && t->only_this_trigger)
-      (void)TryFast(t, session, trigger, kwargs, is_every, out);
-    else if (no_instance || (is_every && !applied))
+  Datum probe[2] = {session, t->task};
+  triggers::RunPlan(plans.probe, probe, "  ", SPI_OK_SELECT);
+  bool no_instance, isnull;
+  int max_n = DatumGetInt32(triggers::ResultColumn(1, &no_instance));
+  bool has_unstarted = DatumGetBool(triggers::ResultColumn(2, &isnull));
+  bool applied = false;
+  if (has_unstarted) {
+    triggers::RunPlan(plans.apply, values, nulls, SPI_OK_SELECT);
+    applied = DatumGetBool(triggers::ResultColumn(1, &isnull));
+    Datum names = triggers::ResultColumn(2, &isnull);
+    if (!isnull) AddArray(out, names);
+  }
+  if (no_instance || (is_every && !applied)) {
+    if (t->only_this_trigger && !has_unstarted)
+      NewScheduled(t, session, trigger, kwargs, no_instance ? 0 : max_n + 1, out);
+    else
       NewInstance(t, values, nulls, out);
   }
   if (out->count > before) triggers::WakeQueue(t->queue_name);
@@ -277,11 +274,13 @@ Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum 
 
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
   PreparePlans();
-  Datum lock_values[3] = {session, trigger, kwargs};
-  triggers::RunPlan(plans.lock, lock_values, "   ", SPI_OK_INSERT_RETURNING);
+  Datum lock_values[1] = {session};
+  triggers::RunPlan(plans.lock, lock_values, " ", SPI_OK_INSERT_RETURNING);
   bool config_null, seq_null;
   Datum config = triggers::ResultColumn(1, &config_null);
   Datum seq = triggers::ResultColumn(2, &seq_null);
+  Datum event_values[4] = {session, trigger, seq, kwargs};
+  triggers::RunPlan(plans.event, event_values, "    ", SPI_OK_INSERT);
   if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
   Scheduled none{nullptr, 0, 0, result_context};
   return ToArray(&none);
