@@ -116,35 +116,19 @@ if want scaling; then
     sql "$cl" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
     create_extension "$cl" "$db"
     # templates s1..sT: started, "go" fired once, t#0 claimed and finished
-    sqldb "$cl" "$db" -v wf='{"t": {"after": [], "andEvery": "go", "run": "noop"}}' -v n="$templates" >/dev/null <<'SQL'
+    sqldb "$cl" "$db" -v drain="$BENCH_DIR/sql/drain_all.sql" -v wf='{"t": {"after": [], "andEvery": "go", "run": "noop"}}' -v n="$templates" >/dev/null <<'SQL'
 SELECT triggers_load_workflow('one', :'wf');
 SELECT count(triggers_start('s' || g, 'one')) FROM generate_series(1, :n) g;
 SELECT count(triggers_fire('s' || g, 'go')) FROM generate_series(1, :n) g;
-DO $$
-DECLARE
-  n bigint;
-BEGIN
-  LOOP
-    SELECT count(triggers_finish(c.task_id, '{}')) INTO n FROM triggers_claim('bench-setup', '{default}', 10000) AS c;
-    EXIT WHEN n = 0;
-  END LOOP;
-END $$;
+\i :drain
 SQL
   done
   # the session with a long history: HISTORY fires of "go", every instance finished
   hist=$((2 * SCALE_SESSIONS + 2))
-  sqldb "$cl" s3 -v s="s$hist" -v n="$HISTORY" >/dev/null <<'SQL'
+  sqldb "$cl" s3 -v drain="$BENCH_DIR/sql/drain_all.sql" -v s="s$hist" -v n="$HISTORY" >/dev/null <<'SQL'
 SELECT triggers_start(:'s', 'one');
 SELECT count(triggers_fire(:'s', 'go')) FROM generate_series(1, :n);
-DO $$
-DECLARE
-  n bigint;
-BEGIN
-  LOOP
-    SELECT count(triggers_finish(c.task_id, '{}')) INTO n FROM triggers_claim('bench-setup', '{default}', 10000) AS c;
-    EXIT WHEN n = 0;
-  END LOOP;
-END $$;
+\i :drain
 SQL
   log "scaling: templates and a session with $HISTORY earlier fires made in $(( ($(now_ns) - t0) / 1000000 )) ms"
   t0=$(now_ns)
