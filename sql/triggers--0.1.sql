@@ -630,12 +630,18 @@ BEGIN
   IF v_lease <= interval '0' THEN
     RAISE EXCEPTION 'lease must be positive, not %', v_lease USING ERRCODE = '22023';
   END IF;
+  v_queues := ARRAY(SELECT DISTINCT q FROM unnest(v_queues) AS q);
   RETURN QUERY
+  -- per queue, so each pick walks the index (queue, visible_at) in order; with several
+  -- queues the rows locked beyond max_tasks are released when the claim commits
   WITH picked AS (
-    SELECT q.task_id, q.worker IS NOT NULL AS again FROM triggers.queue AS q
-    WHERE q.queue = ANY (v_queues) AND q.visible_at <= now()
-    ORDER BY q.visible_at LIMIT v_max
-    FOR UPDATE SKIP LOCKED
+    SELECT p.task_id, p.again FROM unnest(v_queues) AS u(name)
+    CROSS JOIN LATERAL (
+      SELECT q.task_id, q.visible_at, q.worker IS NOT NULL AS again FROM triggers.queue AS q
+      WHERE q.queue = u.name AND q.visible_at <= now()
+      ORDER BY q.visible_at LIMIT v_max
+      FOR UPDATE SKIP LOCKED) AS p
+    ORDER BY p.visible_at LIMIT v_max
   ), claimed AS (
     UPDATE triggers.queue AS q
     SET task_id = CASE WHEN p.again THEN nextval('triggers.task_id_seq') ELSE q.task_id END,
@@ -649,7 +655,10 @@ BEGIN
   ), running AS (
     UPDATE triggers.instance AS i
     SET status = 'running', task_id = c.task_id, answer = NULL,
-        metadata = triggers._stamp(i.metadata, 'running')
+        -- triggers._stamp, inline (a function call per row costs more than the update)
+        metadata = i.metadata || jsonb_build_object('timestamps',
+          CASE WHEN jsonb_typeof(i.metadata -> 'timestamps') = 'object' THEN i.metadata -> 'timestamps'
+               ELSE '{}'::jsonb END || jsonb_build_object('lastModified', now(), 'running', now()))
     FROM claimed AS c WHERE i.session = c.session AND i.task = c.task AND i.n = c.n
   )
   -- instances follow the current configuration of their task: its run, now
@@ -671,27 +680,8 @@ COMMENT ON FUNCTION @extschema@.triggers_finish(bigint, jsonb) IS
 
 CREATE FUNCTION @extschema@.triggers_finish_many(task_ids bigint[], results jsonb[] DEFAULT NULL)
 RETURNS text[]
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  v_task record;
-  v_scheduled text[] := '{}';
-BEGIN
-  IF $1 IS NULL THEN
-    RAISE EXCEPTION 'task_ids must not be NULL' USING ERRCODE = '22004';
-  ELSIF $2 IS NOT NULL AND cardinality($2) <> cardinality($1) THEN
-    RAISE EXCEPTION 'results must have one element per task_id (% task_ids, % results)',
-      cardinality($1), cardinality($2) USING ERRCODE = '22023';
-  END IF;
-  -- sessions in a fixed order, so two workers answering at once cannot deadlock
-  FOR v_task IN
-    SELECT t.id, t.ord FROM unnest($1) WITH ORDINALITY AS t(id, ord)
-    LEFT JOIN triggers.queue AS q ON q.task_id = t.id
-    ORDER BY q.session, t.id
-  LOOP
-    v_scheduled := v_scheduled || @extschema@.triggers_finish(v_task.id, $2[v_task.ord]);
-  END LOOP;
-  RETURN v_scheduled;
-END $$;
+  AS 'MODULE_PATHNAME', 'triggers_finish_many'
+  LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.triggers_finish_many(bigint[], jsonb[]) IS
   'finishes several tasks in one call (results[i] for task_ids[i], default {}); returns the instances scheduled';
 

@@ -23,4 +23,7 @@ constexpr int kMaxObjectDepth = 1000;
  * or an object nested deeper than kMaxObjectDepth, is 22023. */
 Datum ObjectArg(FunctionCallInfo fcinfo, int argno, const char *what);
 
+/* The same check for a value that is not an argument (an element of an array). */
+Datum ObjectValue(Datum value, bool isnull, const char *what);
+
 }  // namespace triggers

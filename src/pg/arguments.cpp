@@ -53,8 +53,12 @@ int Depth(Jsonb *jb) {
 }
 
 Datum ObjectArg(FunctionCallInfo fcinfo, int argno, const char *what) {
-  if (!PG_ARGISNULL(argno)) {
-    Jsonb *jb = PG_GETARG_JSONB_P(argno);
+  return ObjectValue(PG_ARGISNULL(argno) ? (Datum)0 : PG_GETARG_DATUM(argno), PG_ARGISNULL(argno), what);
+}
+
+Datum ObjectValue(Datum value, bool isnull, const char *what) {
+  if (!isnull) {
+    Jsonb *jb = DatumGetJsonbP(value);
     if (JB_ROOT_IS_OBJECT(jb)) {
       /* deeper documents could not be nested into instances and session state later */
       if (Depth(jb) > kMaxObjectDepth)

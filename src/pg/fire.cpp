@@ -272,6 +272,16 @@ Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum 
   return ToArray(&out);
 }
 
+Datum RecordLockedFire(Datum session, Datum config, bool config_null, Datum trigger, Datum kwargs, Datum seq,
+                       MemoryContext result_context) {
+  PreparePlans();
+  Datum event_values[4] = {session, trigger, seq, kwargs};
+  triggers::RunPlan(plans.event, event_values, "    ", SPI_OK_INSERT);
+  if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
+  Scheduled none{nullptr, 0, 0, result_context};
+  return ToArray(&none);
+}
+
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
   PreparePlans();
   Datum lock_values[1] = {session};
@@ -279,11 +289,7 @@ Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext resul
   bool config_null, seq_null;
   Datum config = triggers::ResultColumn(1, &config_null);
   Datum seq = triggers::ResultColumn(2, &seq_null);
-  Datum event_values[4] = {session, trigger, seq, kwargs};
-  triggers::RunPlan(plans.event, event_values, "    ", SPI_OK_INSERT);
-  if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
-  Scheduled none{nullptr, 0, 0, result_context};
-  return ToArray(&none);
+  return RecordLockedFire(session, config, config_null, trigger, kwargs, seq, result_context);
 }
 
 }  // namespace triggers
