@@ -137,10 +137,13 @@ CREATE TABLE triggers.instance (
   metadata      jsonb NOT NULL DEFAULT '{}',
   task_id       bigint,   -- the delivery that holds (or last held) this instance
   answer        text,     -- the verb that answered task_id: finish, fail or retry
+  -- indexed instead of status, so the status changes of a claim and an answer (which
+  -- leave it false) can be HOT updates: they touch no index
+  waiting       boolean GENERATED ALWAYS AS (status = 'unstarted') STORED,
   PRIMARY KEY (session, task, n)
 ) WITH (fillfactor = 80);
 -- a fire touches only the unstarted instances of the tasks using its trigger
-CREATE INDEX instance_unstarted ON triggers.instance (session, task) WHERE status = 'unstarted';
+CREATE INDEX instance_unstarted ON triggers.instance (session, task) WHERE waiting;
 CREATE UNIQUE INDEX instance_task_id ON triggers.instance (task_id);
 COMMENT ON TABLE triggers.instance IS 'task instances and their statuses';
 
@@ -631,10 +634,12 @@ BEGIN
     RAISE EXCEPTION 'lease must be positive, not %', v_lease USING ERRCODE = '22023';
   END IF;
   v_queues := ARRAY(SELECT DISTINCT q FROM unnest(v_queues) AS q);
+  -- Every step finds its rows through an index, whatever the planner thinks of the
+  -- batch size: a hash join here would read the whole queue or session table per claim.
   RETURN QUERY
-  -- per queue, so each pick walks the index (queue, visible_at) in order; with several
-  -- queues the rows locked beyond max_tasks are released when the claim commits
   WITH picked AS (
+    -- per queue, so each pick walks the index (queue, visible_at) in order; with several
+    -- queues the rows locked beyond max_tasks are released when the claim commits
     SELECT p.task_id, p.again FROM unnest(v_queues) AS u(name)
     CROSS JOIN LATERAL (
       SELECT q.task_id, q.visible_at, q.worker IS NOT NULL AS again FROM triggers.queue AS q
@@ -642,16 +647,20 @@ BEGIN
       ORDER BY q.visible_at LIMIT v_max
       FOR UPDATE SKIP LOCKED) AS p
     ORDER BY p.visible_at LIMIT v_max
+  ), ids AS (
+    SELECT ARRAY(SELECT p.task_id FROM picked AS p) AS picked,
+           ARRAY(SELECT p.task_id FROM picked AS p WHERE p.again) AS again
+  ), stale AS (
+    -- a lease that expired: the old task_id is remembered so its answers are refused
+    INSERT INTO triggers.stale_delivery (task_id, session, task, n)
+    SELECT q.task_id, q.session, q.task, q.n FROM triggers.queue AS q
+    WHERE q.task_id = ANY ((SELECT ids.again FROM ids)::bigint[])
   ), claimed AS (
     UPDATE triggers.queue AS q
-    SET task_id = CASE WHEN p.again THEN nextval('triggers.task_id_seq') ELSE q.task_id END,
+    SET task_id = CASE WHEN q.worker IS NOT NULL THEN nextval('triggers.task_id_seq') ELSE q.task_id END,
         attempt = q.attempt + 1, worker = v_worker, visible_at = now() + v_lease
-    FROM picked AS p WHERE q.task_id = p.task_id
-    RETURNING q.task_id, p.task_id AS old_id, p.again, q.session, q.task, q.n, q.run, q.queue,
-              q.kwargs, q.attempt
-  ), stale AS (
-    INSERT INTO triggers.stale_delivery (task_id, session, task, n)
-    SELECT c.old_id, c.session, c.task, c.n FROM claimed AS c WHERE c.again
+    WHERE q.task_id = ANY ((SELECT ids.picked FROM ids)::bigint[])
+    RETURNING q.task_id, q.session, q.task, q.n, q.run, q.queue, q.kwargs, q.attempt
   ), running AS (
     UPDATE triggers.instance AS i
     SET status = 'running', task_id = c.task_id, answer = NULL,
@@ -662,11 +671,12 @@ BEGIN
     FROM claimed AS c WHERE i.session = c.session AND i.task = c.task AND i.n = c.n
   )
   -- instances follow the current configuration of their task: its run, now
-  SELECT c.task_id, c.session, c.task || '#' || c.n, c.task, coalesce(t.run, c.run), c.queue,
-         c.kwargs, c.attempt
+  SELECT c.task_id, c.session, c.task || '#' || c.n, c.task,
+         coalesce((SELECT t.run FROM triggers.session AS s
+                   JOIN triggers.config_task AS t ON t.config_id = s.config_id AND t.task = c.task
+                   WHERE s.session = c.session), c.run),
+         c.queue, c.kwargs, c.attempt
   FROM claimed AS c
-  LEFT JOIN triggers.session AS s ON s.session = c.session
-  LEFT JOIN triggers.config_task AS t ON t.config_id = s.config_id AND t.task = c.task
   ORDER BY c.task_id;
 END $$;
 COMMENT ON FUNCTION @extschema@.triggers_claim(text, text[], integer, interval) IS

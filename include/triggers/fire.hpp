@@ -16,14 +16,6 @@ namespace triggers {
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context);
 
 /*
- * RecordFire for a session whose row the caller has already locked and
- * counted the fire in: `seq` is the session's new `fires`, `config` its
- * configuration (config_null when it has none yet).
- */
-Datum RecordLockedFire(Datum session, Datum config, bool config_null, Datum trigger, Datum kwargs, Datum seq,
-                       MemoryContext result_context);
-
-/*
  * Applies fire number `seq` to the tasks of configuration `config` that use
  * `trigger` (only those named in the text[] `only`, unless only_null); the
  * session row must already be locked.  Same result as RecordFire.

@@ -1,10 +1,12 @@
 /*
- * finish.cpp — triggers_finish, the hot half of a worker's answers: remove
- * the delivery from the queue, mark the instance finished, and cascade (fire
- * the task's name with the result) — in the caller's transaction, with the
- * session locked first like every other change.  Anything unusual (a repeated
- * answer, a lost lease, an unknown id) goes to the PL/pgSQL triggers._take,
- * which raises the right error or reports a harmless repeat.
+ * finish.cpp — triggers_finish and triggers_finish_many, the hot half of a
+ * worker's answers: remove the deliveries from the queue, mark the instances
+ * finished, and cascade (fire each task's name with its result) — in the
+ * caller's transaction, with the sessions locked first like every other
+ * change.  A batch is taken, counted and recorded by one statement; only the
+ * cascades run per task.  Anything unusual (a repeated answer, a lost lease,
+ * an unknown id) goes to the PL/pgSQL triggers._take, which raises the right
+ * error or reports a harmless repeat.
  * This file owns no C++ objects: every frame may be unwound by ereport.
  */
 #include "triggers/arguments.hpp"
@@ -21,107 +23,65 @@ extern "C" {
 
 namespace {
 
-/*
- * Locks the session of a held delivery (the session first, like every other
- * change) and counts the fire its cascade will be: the task's name.
- */
+/* The sessions of the deliveries, locked in a fixed order so two batches cannot deadlock. */
 const char *const kLockSql =
-    "UPDATE triggers.session AS s SET fires = s.fires + 1, last_activity = pg_catalog.now() "
-    "FROM triggers.queue AS q WHERE q.task_id = $1 AND s.session = q.session "
-    "RETURNING s.session, s.config_id, s.fires";
+    "SELECT FROM triggers.session AS s WHERE s.session IN "
+    "  (SELECT q.session FROM triggers.queue AS q WHERE q.task_id OPERATOR(pg_catalog.=) ANY ($1)) "
+    "ORDER BY s.session FOR UPDATE OF s";
 
-/* Takes a claimed delivery off the queue and finishes its instance. */
+/*
+ * Takes the claimed deliveries of $1 off the queue, finishes their instances
+ * with the results $2, counts one fire (the task's name) per delivery in its
+ * session and records it as an event.  One row per distinct id, in answering
+ * order (session, id); session is NULL for an id that was not taken.
+ */
 const char *const kTakeSql =
-    "WITH d AS (DELETE FROM triggers.queue AS q WHERE q.task_id = $1 AND q.worker IS NOT NULL "
-    "           RETURNING q.session, q.task, q.n) "
-    "UPDATE triggers.instance AS i SET status = 'finished', answer = 'finish', metadata = "
-    TRIGGERS_STAMP_SQL("(i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', $2::jsonb))",
+    "WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::int8[]), pg_catalog.unnest($2::jsonb[])) AS r(id, result)), "
+    "d AS (DELETE FROM triggers.queue AS q USING r "
+    "      WHERE q.task_id = r.id AND q.worker IS NOT NULL "
+    "      RETURNING q.task_id, q.session, q.task, q.n, r.result), "
+    "u AS (UPDATE triggers.instance AS i SET status = 'finished', answer = 'finish', metadata = "
+    TRIGGERS_STAMP_SQL("(i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', d.result))",
                        "'finished'")
-    " FROM d WHERE i.session = d.session AND i.task = d.task AND i.n = d.n "
-    "RETURNING i.task";
+    "      FROM d WHERE i.session = d.session AND i.task = d.task AND i.n = d.n "
+    "      RETURNING d.task_id, d.session, d.task, d.result), "
+    "k AS (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.session ORDER BY u.task_id) AS k, "
+    "             pg_catalog.count(*) OVER (PARTITION BY u.session) AS fires FROM u), "
+    "b AS (UPDATE triggers.session AS s SET fires = s.fires + c.fires, last_activity = pg_catalog.now() "
+    "      FROM (SELECT DISTINCT k.session, k.fires FROM k) AS c WHERE s.session = c.session "
+    "      RETURNING s.session, s.config_id, s.fires - c.fires AS before), "
+    "e AS (INSERT INTO triggers.event (session, trigger, seq, kwargs) "
+    "      SELECT k.session, k.task, b.before + k.k, k.result FROM k JOIN b ON b.session = k.session) "
+    "SELECT r.id, k.session, k.task, k.result, b.before + k.k, b.config_id "
+    "FROM (SELECT DISTINCT r.id FROM r) AS r LEFT JOIN k ON k.task_id = r.id "
+    "LEFT JOIN b ON b.session = k.session ORDER BY k.session, r.id";
 
 /* The slow path: raises 55000/42704, or says the same answer was already given. */
 const char *const kExplainSql = "SELECT t.repeat FROM triggers._take($1, 'finish') AS t";
 
-/* A batch is answered session by session, then by id: a fixed lock order. */
-const char *const kOrderSql =
-    "SELECT (t.ord - 1)::int4 FROM pg_catalog.unnest($1::int8[]) WITH ORDINALITY AS t(id, ord) "
-    "LEFT JOIN triggers.queue AS q ON q.task_id = t.id ORDER BY q.session, t.id";
-
 struct Plans {
-  SPIPlanPtr lock, take, explain, order;
+  SPIPlanPtr lock, take, explain;
 };
 Plans plans;
 
 void PreparePlans() {
-  if (plans.order != nullptr) return;
-  Oid id[] = {INT8OID};
-  Oid take[] = {INT8OID, JSONBOID};
+  if (plans.explain != nullptr) return;
   Oid ids[] = {INT8ARRAYOID};
-  plans.lock = triggers::PrepareKept(kLockSql, 1, id);
+  Oid take[] = {INT8ARRAYOID, JSONBARRAYOID};
+  Oid id[] = {INT8OID};
+  plans.lock = triggers::PrepareKept(kLockSql, 1, ids);
   plans.take = triggers::PrepareKept(kTakeSql, 2, take);
   plans.explain = triggers::PrepareKept(kExplainSql, 1, id);
-  plans.order = triggers::PrepareKept(kOrderSql, 1, ids);
 }
 
-/* What the fast path learns about a held delivery it took. */
-struct Taken {
-  Datum session, config, seq, task;
-  bool config_null;
-};
-
-/* The fast path; returns false when the delivery is not (or no longer) held here. */
-bool TakeHeld(Datum task_id, Datum result, Taken *out) {
-  Datum id[1] = {task_id};
-  triggers::RunPlan(plans.lock, id, " ", SPI_OK_UPDATE_RETURNING);
-  if (SPI_processed == 0) return false;
-  bool isnull;
-  out->session = SPI_datumTransfer(triggers::ResultColumn(1, &isnull), false, -1);
-  out->config = triggers::ResultColumn(2, &out->config_null);
-  out->seq = triggers::ResultColumn(3, &isnull);
-  Datum take[2] = {task_id, result};
-  triggers::RunPlan(plans.take, take, "  ", SPI_OK_UPDATE_RETURNING);
-  if (SPI_processed == 0) return false;
-  out->task = triggers::ResultColumn(1, &isnull);
-  return true;
-}
-
-/* Finishes one task; must run inside SPI_connect().  Returns the text[] scheduled. */
-Datum FinishTask(Datum task_id, Datum result, MemoryContext result_context) {
-  PreparePlans();
-  Taken taken;
-  if (TakeHeld(task_id, result, &taken))
-    return triggers::RecordLockedFire(taken.session, taken.config, taken.config_null, taken.task, result,
-                                      taken.seq, result_context);
-  Datum id[1] = {task_id};
-  triggers::RunPlan(plans.explain, id, " ", SPI_OK_SELECT);
+/* A delivery the batch did not take: a harmless repeat, or an error. */
+void ExplainNotTaken(Datum task_id) {
+  triggers::RunPlan(plans.explain, &task_id, " ", SPI_OK_SELECT);
   bool isnull;
   if (!DatumGetBool(triggers::ResultColumn(1, &isnull)))
     ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                     errmsg("task %lld changed while it was being finished", (long long)DatumGetInt64(task_id)),
                     errhint("Answer again.")));
-  MemoryContext old = MemoryContextSwitchTo(result_context);
-  Datum none = PointerGetDatum(construct_empty_array(TEXTOID));
-  MemoryContextSwitchTo(old);
-  return none;
-}
-
-/* An answer is never lost: its commit waits for the WAL flush, whatever the session says. */
-void ForceSynchronousCommit() {
-  (void)set_config_option("synchronous_commit", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
-                          true, 0, false);
-}
-
-/* The positions of `ids` in answering order, palloc'd in the current context. */
-int *AnswerOrder(Datum ids, int count) {
-  int *order = static_cast<int *>(palloc(sizeof(int) * Max(count, 1)));
-  SPI_connect();
-  PreparePlans();
-  triggers::RunPlan(plans.order, &ids, " ", SPI_OK_SELECT);
-  bool isnull;
-  for (int k = 0; k < count; ++k) order[k] = DatumGetInt32(triggers::ResultColumn(1, &isnull, k));
-  SPI_finish();
-  return order;
 }
 
 /* Appends the elements of the text[] `names` to `acc`. */
@@ -131,6 +91,53 @@ void Accumulate(ArrayBuildState *acc, Datum names, MemoryContext context) {
   int count;
   deconstruct_array(DatumGetArrayTypeP(names), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
   for (int i = 0; i < count; ++i) accumArrayResult(acc, items[i], false, TEXTOID, context);
+}
+
+/* The cascade of one taken delivery, in its own SPI level so a large batch keeps no results. */
+void Cascade(SPITupleTable *taken, uint64 row, ArrayBuildState *acc, MemoryContext result_context) {
+  bool isnull, config_null;
+  Datum session = SPI_getbinval(taken->vals[row], taken->tupdesc, 2, &isnull);
+  Datum task = SPI_getbinval(taken->vals[row], taken->tupdesc, 3, &isnull);
+  Datum result = SPI_getbinval(taken->vals[row], taken->tupdesc, 4, &isnull);
+  Datum seq = SPI_getbinval(taken->vals[row], taken->tupdesc, 5, &isnull);
+  Datum config = SPI_getbinval(taken->vals[row], taken->tupdesc, 6, &config_null);
+  if (config_null) return;
+  SPI_connect();
+  Datum scheduled = triggers::ApplyFire(session, config, task, result, seq, (Datum)0, true, result_context);
+  SPI_finish();
+  Accumulate(acc, scheduled, result_context);
+}
+
+/*
+ * Finishes the tasks `ids` (int8[]) with `results` (jsonb[] of objects, one
+ * per id); returns the text[] of instances the cascades scheduled.
+ */
+Datum FinishBatch(Datum ids, Datum results, MemoryContext result_context) {
+  ArrayBuildState *acc = initArrayResult(TEXTOID, result_context, false);
+  SPI_connect();
+  PreparePlans();
+  triggers::RunPlan(plans.lock, &ids, " ", SPI_OK_SELECT);
+  Datum take[2] = {ids, results};
+  triggers::RunPlan(plans.take, take, "  ", SPI_OK_SELECT);
+  SPITupleTable *taken = SPI_tuptable;
+  uint64 count = SPI_processed;
+  for (uint64 row = 0; row < count; ++row) {
+    bool not_taken;
+    (void)SPI_getbinval(taken->vals[row], taken->tupdesc, 2, &not_taken);
+    if (!not_taken) Cascade(taken, row, acc, result_context);
+    else {
+      bool isnull;
+      ExplainNotTaken(SPI_getbinval(taken->vals[row], taken->tupdesc, 1, &isnull));
+    }
+  }
+  SPI_finish();
+  return makeArrayResult(acc, result_context);
+}
+
+/* An answer is never lost: its commit waits for the WAL flush, whatever the session says. */
+void ForceSynchronousCommit() {
+  (void)set_config_option("synchronous_commit", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+                          true, 0, false);
 }
 
 }  // namespace
@@ -144,50 +151,43 @@ TRIGGERS_FUNCTION(triggers_finish) {
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("task_id must not be NULL")));
   Datum result = triggers::ObjectArg(fcinfo, 1, "result");
   ForceSynchronousCommit();
-  MemoryContext caller = CurrentMemoryContext;
-  SPI_connect();
-  Datum scheduled = FinishTask(PG_GETARG_DATUM(0), result, caller);
-  SPI_finish();
-  PG_RETURN_DATUM(scheduled);
+  Datum id = PG_GETARG_DATUM(0);
+  Datum ids = PointerGetDatum(construct_array(&id, 1, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+  Datum results = PointerGetDatum(construct_array(&result, 1, JSONBOID, -1, false, TYPALIGN_INT));
+  PG_RETURN_DATUM(FinishBatch(ids, results, CurrentMemoryContext));
 }
 
 /*
  * triggers_finish_many(task_ids bigint[], results jsonb[]) returns text[]:
  * triggers_finish for each task (results[i] for task_ids[i], {} without
- * results), all in the caller's transaction.  Each task gets its own SPI
- * connection, so a large batch does not keep every statement's result.
+ * results), all in the caller's transaction.
  */
 TRIGGERS_FUNCTION(triggers_finish_many) {
   if (PG_ARGISNULL(0))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("task_ids must not be NULL")));
-  Datum *ids, *results = nullptr;
+  Datum *ids, *results;
   bool *id_nulls, *result_nulls = nullptr;
-  int count, result_count = 0;
+  int count, result_count;
   deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &id_nulls,
                     &count);
-  if (!PG_ARGISNULL(1)) {
+  for (int i = 0; i < count; ++i)
+    if (id_nulls[i])
+      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("task_ids must not contain NULL")));
+  if (PG_ARGISNULL(1)) {
+    results = static_cast<Datum *>(palloc(sizeof(Datum) * Max(count, 1)));
+    result_count = count;
+    for (int i = 0; i < count; ++i) results[i] = triggers::ObjectValue((Datum)0, true, "result");
+  } else {
     deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), JSONBOID, -1, false, TYPALIGN_INT, &results, &result_nulls,
                       &result_count);
     if (result_count != count)
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("results must have one element per task_id (%d task_ids, %d results)", count,
                              result_count)));
+    for (int i = 0; i < count; ++i) results[i] = triggers::ObjectValue(results[i], result_nulls[i], "result");
   }
-  for (int i = 0; i < count; ++i)
-    if (id_nulls[i])
-      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("task_ids must not contain NULL")));
-  Datum empty = triggers::ObjectValue((Datum)0, true, "result");
-  for (int i = 0; i < result_count; ++i) results[i] = triggers::ObjectValue(results[i], result_nulls[i], "result");
   ForceSynchronousCommit();
-  MemoryContext caller = CurrentMemoryContext;
-  int *order = AnswerOrder(PG_GETARG_DATUM(0), count);
-  ArrayBuildState *acc = initArrayResult(TEXTOID, caller, false);
-  for (int k = 0; k < count; ++k) {
-    int i = order[k];
-    SPI_connect();
-    Datum scheduled = FinishTask(ids[i], results != nullptr ? results[i] : empty, caller);
-    SPI_finish();
-    Accumulate(acc, scheduled, caller);
-  }
-  PG_RETURN_DATUM(makeArrayResult(acc, caller));
+  Datum id_array = PointerGetDatum(construct_array(ids, count, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+  Datum result_array = PointerGetDatum(construct_array(results, count, JSONBOID, -1, false, TYPALIGN_INT));
+  PG_RETURN_DATUM(FinishBatch(id_array, result_array, CurrentMemoryContext));
 }

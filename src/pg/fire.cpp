@@ -34,7 +34,7 @@ const char *const kProbeSql =
     "SELECT (SELECT pg_catalog.max(i.n) FROM triggers.instance AS i "
     "        WHERE i.session = $1 AND i.task = $2), "
     "       EXISTS (SELECT FROM triggers.instance AS i "
-    "               WHERE i.session = $1 AND i.task = $2 AND i.status = 'unstarted')";
+    "               WHERE i.session = $1 AND i.task = $2 AND i.waiting)";
 
 /*
  * The common case: a task that waits only for T (after is T or empty, no
@@ -77,7 +77,7 @@ const char *const kInstanceFastSql =
 /* Step 1 for existing instances: apply T to the unstarted ones, then step 3. */
 const char *const kApplySql =
     "WITH o AS (SELECT i.n, i.kwargs, i.abandon_state FROM triggers.instance AS i "
-    "           WHERE i.session = $1 AND i.task = $2 AND i.status = 'unstarted' FOR UPDATE), "
+    "           WHERE i.session = $1 AND i.task = $2 AND i.waiting FOR UPDATE), "
     "w AS (SELECT o.n, ($3 = ANY ($5) AND NOT o.kwargs ? $3) AS applied, "
     "      CASE WHEN $3 = ANY ($5) AND NOT o.kwargs ? $3 "
     "           THEN o.kwargs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object($3, $4) "
@@ -272,16 +272,6 @@ Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum 
   return ToArray(&out);
 }
 
-Datum RecordLockedFire(Datum session, Datum config, bool config_null, Datum trigger, Datum kwargs, Datum seq,
-                       MemoryContext result_context) {
-  PreparePlans();
-  Datum event_values[4] = {session, trigger, seq, kwargs};
-  triggers::RunPlan(plans.event, event_values, "    ", SPI_OK_INSERT);
-  if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
-  Scheduled none{nullptr, 0, 0, result_context};
-  return ToArray(&none);
-}
-
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
   PreparePlans();
   Datum lock_values[1] = {session};
@@ -289,7 +279,11 @@ Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext resul
   bool config_null, seq_null;
   Datum config = triggers::ResultColumn(1, &config_null);
   Datum seq = triggers::ResultColumn(2, &seq_null);
-  return RecordLockedFire(session, config, config_null, trigger, kwargs, seq, result_context);
+  Datum event_values[4] = {session, trigger, seq, kwargs};
+  triggers::RunPlan(plans.event, event_values, "    ", SPI_OK_INSERT);
+  if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
+  Scheduled none{nullptr, 0, 0, result_context};
+  return ToArray(&none);
 }
 
 }  // namespace triggers
