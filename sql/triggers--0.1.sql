@@ -48,6 +48,12 @@ CREATE FUNCTION triggers._wake(queue text) RETURNS void
 COMMENT ON FUNCTION triggers._wake(text) IS
   'internal: wakes the workers of a queue when the transaction commits (waker or NOTIFY)';
 
+CREATE FUNCTION triggers._expect_wake(queues text[]) RETURNS void
+  AS 'MODULE_PATHNAME', 'triggers_expect_wake'
+  LANGUAGE C VOLATILE STRICT SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION triggers._expect_wake(text[]) IS
+  'internal: a claim on these queues may leave its worker waiting (the waker notifies only such queues)';
+
 CREATE FUNCTION triggers._wake_mode() RETURNS text
   AS 'MODULE_PATHNAME', 'triggers_wake_mode'
   LANGUAGE C STRICT STABLE SET search_path = pg_catalog, pg_temp;
@@ -634,6 +640,9 @@ BEGIN
     RAISE EXCEPTION 'lease must be positive, not %', v_lease USING ERRCODE = '22023';
   END IF;
   v_queues := ARRAY(SELECT DISTINCT q FROM unnest(v_queues) AS q);
+  -- before the claim's snapshot (a statement of its own): a fire committing after
+  -- that snapshot sees the mark and has the waker notify
+  PERFORM triggers._expect_wake(v_queues);
   -- Every step finds its rows through an index, whatever the planner thinks of the
   -- batch size: a hash join here would read the whole queue or session table per claim.
   RETURN QUERY

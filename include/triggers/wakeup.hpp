@@ -11,4 +11,7 @@ void WakeupInit();
 /* Wakes the workers of `queue` when the current transaction commits. */
 void WakeQueue(const char *queue);
 
+/* A worker is about to claim from `queue` and may then wait to be woken. */
+void ExpectWake(const char *queue);
+
 }  // namespace triggers

@@ -6,6 +6,9 @@
  */
 #include "triggers/config_cache.hpp"
 #include "triggers/fire.hpp"
+#include "triggers/instance_probe.hpp"
+#include "triggers/jsonb_values.hpp"
+#include "triggers/row_insert.hpp"
 #include "triggers/spi_plans.hpp"
 #include "triggers/wakeup.hpp"
 
@@ -15,6 +18,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 }
 
 namespace {
@@ -26,23 +30,19 @@ const char *const kLockSql =
     "RETURNING s.config_id, s.fires";
 
 /* Every fire is recorded (before it is applied: "earlier fires" are those with seq < this one). */
-const char *const kEventSql =
-    "INSERT INTO triggers.event (session, trigger, seq, kwargs) VALUES ($1, $2, $3, $4)";
-
-/* Does the task have instances (the highest n), and unstarted ones? */
-const char *const kProbeSql =
-    "SELECT (SELECT pg_catalog.max(i.n) FROM triggers.instance AS i "
-    "        WHERE i.session = $1 AND i.task = $2), "
-    "       EXISTS (SELECT FROM triggers.instance AS i "
-    "               WHERE i.session = $1 AND i.task = $2 AND i.waiting)";
+const char *const kEventColumns[] = {"session", "trigger", "seq", "kwargs", "fired_at"};
 
 /*
  * The common case: a task that waits only for T (after is T or empty, no
  * unless) and has no unstarted instance gets a new instance when it has none
- * yet or T is its andEvery — scheduled at once with kwargs {T: K}.  Plain
- * statements: executor start-up of CTEs would cost more than the round trips
- * inside the backend.
+ * yet or T is its andEvery — scheduled at once with kwargs {T: K}: two rows
+ * inserted directly (row_insert.hpp), or with withParams to merge, two plain
+ * statements.
  */
+const char *const kQueueColumns[] = {"task_id", "queue", "visible_at", "session", "task",
+                                     "n",       "run",   "kwargs",     "attempt", "worker"};
+const char *const kInstanceColumns[] = {"session",  "task",    "n",      "status", "kwargs",
+                                        "abandon_state", "metadata", "task_id", "answer", "waiting"};
 const char *const kQueueFastSql =
     "INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) "
     "VALUES (pg_catalog.nextval('triggers.task_id_seq'), $5, pg_catalog.now(), $1, $2, $6, $7, "
@@ -128,7 +128,7 @@ const char *const kNewInstanceSql =
     "SELECT t.n, t.status FROM t";
 
 struct Plans {
-  SPIPlanPtr lock, event, probe, apply, new_instance, queue_fast, instance_fast;
+  SPIPlanPtr lock, apply, new_instance, queue_fast, instance_fast;
 };
 Plans plans;
 
@@ -136,15 +136,11 @@ Plans plans;
 void PreparePlans() {
   if (plans.instance_fast != nullptr) return;
   Oid lock_types[] = {TEXTOID};
-  Oid event_types[] = {TEXTOID, TEXTOID, INT8OID, JSONBOID};
-  Oid probe_types[] = {TEXTOID, TEXTOID};
   Oid step_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTARRAYOID,
                       TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
   Oid queue_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT4OID, TEXTOID, JSONBOID};
   Oid instance_types[] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, INT8OID};
   plans.lock = triggers::PrepareKept(kLockSql, 1, lock_types);
-  plans.event = triggers::PrepareKept(kEventSql, 4, event_types);
-  plans.probe = triggers::PrepareKept(kProbeSql, 2, probe_types);
   plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
   plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
   plans.queue_fast = triggers::PrepareKept(kQueueFastSql, 8, queue_types);
@@ -192,12 +188,32 @@ void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls
   if (strcmp(TextDatumGetCString(triggers::ResultColumn(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, n);
 }
 
+/* NewScheduled without withParams: the queue and instance rows, inserted directly. */
+void InsertScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, int n) {
+  Datum task_id = Int64GetDatum(triggers::NextValue("task_id_seq"));
+  TimestampTz now = GetCurrentTransactionStartTimestamp();
+  Datum fired = triggers::JsonbPair(trigger, kwargs);
+  Datum queue[10] = {task_id, t->queue, TimestampTzGetDatum(now), session, t->task, Int32GetDatum(n),
+                     t->run, fired, Int32GetDatum(0), (Datum)0};
+  const bool queue_nulls[10] = {false, false, false, false, false, false, false, false, false, true};
+  triggers::InsertRow("queue", kQueueColumns, 10, queue, queue_nulls);
+  Datum instance[10] = {session, t->task, Int32GetDatum(n), CStringGetTextDatum("scheduled"), fired,
+                        PointerGetDatum(construct_empty_array(TEXTOID)), triggers::ScheduledMetadata(now),
+                        task_id, (Datum)0, BoolGetDatum(false)};
+  const bool instance_nulls[10] = {false, false, false, false, false, false, false, false, true, false};
+  triggers::InsertRow("instance", kInstanceColumns, 10, instance, instance_nulls);
+}
+
 /* The new instance number n of a task that only waits for T, scheduled at once. */
 void NewScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, int n,
                   Scheduled *out) {
+  if (!t->has_with_params) {
+    InsertScheduled(t, session, trigger, kwargs, n);
+    Add(out, t->task_name, n);
+    return;
+  }
   Datum queue[8] = {session, t->task, trigger, kwargs, t->queue, Int32GetDatum(n), t->run, t->with_params};
-  triggers::RunPlan(plans.queue_fast, queue, t->has_with_params ? "        " : "       n",
-                    SPI_OK_INSERT_RETURNING);
+  triggers::RunPlan(plans.queue_fast, queue, "        ", SPI_OK_INSERT_RETURNING);
   bool isnull;
   Datum task_id = triggers::ResultColumn(1, &isnull);
   Datum instance[6] = {session, t->task, Int32GetDatum(n), trigger, kwargs, task_id};
@@ -214,21 +230,17 @@ bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, co
   const char *nulls = t->has_with_params ? "          " : "        n ";
   bool is_every = t->every != nullptr && strcmp(t->every, trigger_name) == 0;
   int before = out->count;
-  Datum probe[2] = {session, t->task};
-  triggers::RunPlan(plans.probe, probe, "  ", SPI_OK_SELECT);
-  bool no_instance, isnull;
-  int max_n = DatumGetInt32(triggers::ResultColumn(1, &no_instance));
-  bool has_unstarted = DatumGetBool(triggers::ResultColumn(2, &isnull));
-  bool applied = false;
-  if (has_unstarted) {
+  triggers::InstanceProbe probe = triggers::ProbeInstances(session, t->task);
+  bool applied = false, isnull;
+  if (probe.has_unstarted) {
     triggers::RunPlan(plans.apply, values, nulls, SPI_OK_SELECT);
     applied = DatumGetBool(triggers::ResultColumn(1, &isnull));
     Datum names = triggers::ResultColumn(2, &isnull);
     if (!isnull) AddArray(out, names);
   }
-  if (no_instance || (is_every && !applied)) {
-    if (t->only_this_trigger && !has_unstarted)
-      NewScheduled(t, session, trigger, kwargs, no_instance ? 0 : max_n + 1, out);
+  if (!probe.any || (is_every && !applied)) {
+    if (t->only_this_trigger && !probe.has_unstarted)
+      NewScheduled(t, session, trigger, kwargs, probe.any ? probe.highest_n + 1 : 0, out);
     else
       NewInstance(t, values, nulls, out);
   }
@@ -279,8 +291,9 @@ Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext resul
   bool config_null, seq_null;
   Datum config = triggers::ResultColumn(1, &config_null);
   Datum seq = triggers::ResultColumn(2, &seq_null);
-  Datum event_values[4] = {session, trigger, seq, kwargs};
-  triggers::RunPlan(plans.event, event_values, "    ", SPI_OK_INSERT);
+  Datum event[5] = {session, trigger, seq, kwargs, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};
+  const bool event_nulls[5] = {false, false, false, false, false};
+  triggers::InsertRow("event", kEventColumns, 5, event, event_nulls);
   if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
   Scheduled none{nullptr, 0, 0, result_context};
   return ToArray(&none);

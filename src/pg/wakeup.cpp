@@ -16,6 +16,16 @@
  * commit.  Without the preload, or when the fixed tables below are full, the
  * fire falls back to a direct NOTIFY (Async_Notify), which keeps the contract.
  *
+ * The waker notifies only a queue that a worker may be waiting on: every claim
+ * first marks its queues "waiting" (ExpectWake), and the waker clears the mark
+ * when it notifies.  Nobody claiming means nobody to wake, so a burst of fires
+ * with no idle worker costs no notification at all.  No wake-up is lost: the
+ * mark is set before the claim takes its snapshot and read after the fire's
+ * commit became visible, so either the claim sees the fire's task or the fire
+ * sees the mark (both under the same spinlock); and a worker whose mark the
+ * waker cleared is sent the notification that made it clear it, and claims
+ * again.
+ *
  * PostgreSQL contracts used: src/backend/commands/async.c (NOTIFY is
  * transactional, delivered at commit), src/include/postmaster/bgworker.h
  * (dynamic background workers), src/include/access/xact.h (XactCallback).
@@ -26,6 +36,7 @@
 extern "C" {
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -36,6 +47,7 @@ extern "C" {
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -49,7 +61,8 @@ constexpr int kStartTimeoutMs = 10000;
 
 struct QueueSlot {
   Oid db;
-  bool pending;
+  bool pending;  /* a commit queued work: the waker must notify */
+  bool waiting;  /* a worker claimed since the last notification: it may be idle */
   char name[NAMEDATALEN];
 };
 
@@ -101,6 +114,7 @@ int QueueSlotFor(const char *queue) {
     QueueSlot &q = shared->queues[free_slot];
     q.db = MyDatabaseId;
     q.pending = false;
+    q.waiting = false;
     strlcpy(q.name, queue, NAMEDATALEN);
     found = free_slot;
   }
@@ -162,10 +176,10 @@ void OnXactEvent(XactEvent event, void *) {
   pending_mask = 0;
   if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) return;
   Latch *latch = nullptr;
-  bool news = false; /* a queue already pending will be notified anyway: no poke */
+  bool news = false; /* a queue already pending will be notified anyway, one nobody waits on need not be */
   SpinLockAcquire(&shared->mutex);
   for (int i = 0; i < kMaxQueues; ++i)
-    if ((mask & (UINT64CONST(1) << i)) && !shared->queues[i].pending) {
+    if ((mask & (UINT64CONST(1) << i)) && shared->queues[i].waiting && !shared->queues[i].pending) {
       shared->queues[i].pending = true;
       news = true;
     }
@@ -182,7 +196,7 @@ void Notify(const char *queue) {
   Async_Notify(channel, "");
 }
 
-/* Waker: takes the pending queues of its database, marking them done. */
+/* Waker: takes the pending queues of its database; their waiters are about to be woken. */
 int TakePending(char names[][NAMEDATALEN]) {
   int n = 0;
   SpinLockAcquire(&shared->mutex);
@@ -190,6 +204,7 @@ int TakePending(char names[][NAMEDATALEN]) {
     QueueSlot &q = shared->queues[i];
     if (q.db == MyDatabaseId && q.pending) {
       q.pending = false;
+      q.waiting = false;
       memcpy(names[n++], q.name, NAMEDATALEN);
     }
   }
@@ -267,6 +282,14 @@ void WakeQueue(const char *queue) {
   pending_mask |= UINT64CONST(1) << slot;
 }
 
+void ExpectWake(const char *queue) {
+  int slot = shared != nullptr && !IsParallelWorker() ? QueueSlotFor(queue) : -1;
+  if (slot < 0) return; /* its fires notify directly */
+  SpinLockAcquire(&shared->mutex);
+  shared->queues[slot].waiting = true;
+  SpinLockRelease(&shared->mutex);
+}
+
 }  // namespace triggers
 
 extern "C" {
@@ -282,6 +305,21 @@ void triggers_waker_main(Datum arg) { triggers::GuardedVoid(WakerLoop, &arg); }
  */
 TRIGGERS_FUNCTION(triggers_wake) {
   triggers::WakeQueue(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+  PG_RETURN_VOID();
+}
+
+/*
+ * triggers._expect_wake(queues text[]) returns void: a claim on these queues
+ * is about to look for work; if it finds none, its worker waits to be woken.
+ * Call before the claim's query takes its snapshot.
+ */
+TRIGGERS_FUNCTION(triggers_expect_wake) {
+  Datum *items;
+  bool *nulls;
+  int count;
+  deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
+  for (int i = 0; i < count; ++i)
+    if (!nulls[i]) triggers::ExpectWake(TextDatumGetCString(items[i]));
   PG_RETURN_VOID();
 }
 

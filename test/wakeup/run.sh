@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Wake-ups with shared_preload_libraries = 'triggers': the waker background
-# worker notifies triggers_<queue> after a commit that queued work — never for
-# a rollback, never for a fire that queued nothing.  (pg_regress's notify suite
-# covers the direct-NOTIFY mode.)  Waits are bounded polls for an event.
+# worker notifies triggers_<queue> after a commit that queued work, when a
+# worker may be waiting on it (it claimed from the queue since the last
+# notification) — never for a rollback, never for a fire that queued nothing,
+# never when nobody claimed.  (pg_regress's notify suite covers the
+# direct-NOTIFY mode.)  Waits are bounded polls for an event.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 PORT=${TRIGGERS_WAKEUP_PORT:-55405}
@@ -33,6 +35,17 @@ until grep -q listening "$dir/heard"; do   # LISTEN must be in place before the 
   read -t 10 -r line <&"${LISTENER[0]}" || { echo "listener did not start"; exit 1; }
   echo "$line" >> "$dir/heard"
 done
+# The listener acts as an idle worker: it claims (taking whatever is queued) and
+# finds nothing more, which marks both queues as waited on.
+claims() {
+  local line
+  echo "SELECT 'claimed', count(*) FROM triggers_claim('listener', '{default,q2}', 1000);" >&"${LISTENER[1]}"
+  while read -t 10 -r line <&"${LISTENER[0]}"; do
+    echo "$line" >> "$dir/heard"
+    [[ "$line" == claimed* ]] && return 0
+  done
+  return 1
+}
 # Polls the listener (psql shows notifications after each command) until
 # `pattern` has been heard `count` times, for at most 10 s.
 heard() {
@@ -45,17 +58,25 @@ heard() {
   return 1
 }
 
+# Nobody has claimed yet: a commit that queues work is not worth a notification.
 sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null
+claims && sql -c "SELECT triggers_fire('w1', 'other')" >/dev/null
+heard triggers_q2 1 && [ "$(grep -c 'notification "triggers_default"' "$dir/heard")" = 0 ]
+check no_notification_while_nobody_waits $?
+
+claims && sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null
 heard triggers_default 1; check committed_fire_notifies $?
+claims || exit 1
 
 sql -c "BEGIN" -c "SELECT triggers_fire('w1', 'go')" -c "ROLLBACK" >/dev/null
 sql -c "SELECT triggers_fire('w1', 'nothing-uses-this')" >/dev/null
 sql -c "SELECT triggers_fire('w1', 'other')" >/dev/null
-heard triggers_q2 1; check other_queue_notifies $?
+heard triggers_q2 2; check other_queue_notifies $?
 [ "$(grep -c 'notification "triggers_default"' "$dir/heard")" = 1 ]
 check no_notification_for_rollback_or_empty_fire $?
 
 # Many commits at once: at least one notification, at most one per commit.
+claims || exit 1
 pids=()
 for _ in $(seq 1 20); do sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null & pids+=($!); done
 wait "${pids[@]}"   # not a bare wait: that would wait for the listener too
@@ -72,7 +93,7 @@ done
 before=$(grep -c 'notification "triggers_default"' "$dir/heard")
 ok=1
 for _ in $(seq 1 30); do   # the first fire after the waker died may start a new one
-  sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null
+  claims && sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null
   if heard triggers_default $((before + 1)); then ok=0; break; fi
 done
 check waker_restarts_on_demand $ok

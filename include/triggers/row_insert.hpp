@@ -1,0 +1,28 @@
+/*
+ * row_insert.hpp — inserting one row into a table of the extension's schema
+ * without a query.  The hot paths insert a few small rows per call; starting
+ * the executor for an INSERT (planning the projection, compiling its
+ * expressions) costs several times more than the insert itself.
+ * These call PostgreSQL and may raise: use them from frames that own nothing.
+ */
+#pragma once
+
+#include "triggers/pg_boundary.hpp"
+
+namespace triggers {
+
+/*
+ * Inserts a row into triggers.<table>, maintaining every index of the table
+ * (uniqueness included).  `columns` names every column in table order: the
+ * table's layout is checked against it, so a schema change cannot silently
+ * misplace a value.  The caller supplies defaults and generated values.
+ */
+void InsertRow(const char *table, const char *const *columns, int ncolumns, Datum *values, const bool *nulls);
+
+/* The oid of relation triggers.<name> (a table, an index, a sequence). */
+Oid ExtensionRelation(const char *name);
+
+/* nextval('triggers.<sequence>'). */
+int64 NextValue(const char *sequence);
+
+}  // namespace triggers

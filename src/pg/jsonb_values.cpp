@@ -1,0 +1,74 @@
+/*
+ * jsonb_values.cpp — see jsonb_values.hpp.  Timestamps are written the way
+ * to_jsonb(timestamptz) writes them (JsonEncodeDateTime).
+ * This file owns no C++ objects: every frame may be unwound by ereport.
+ */
+#include "triggers/jsonb_values.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+}
+
+namespace {
+
+JsonbValue JsonString(const char *text, int length) {
+  JsonbValue v;
+  v.type = jbvString;
+  v.val.string.val = const_cast<char *>(text);
+  v.val.string.len = length;
+  return v;
+}
+
+JsonbValue JsonString(const char *text) { return JsonString(text, static_cast<int>(strlen(text))); }
+
+void Key(JsonbParseState **state, const char *key) {
+  JsonbValue k = JsonString(key);
+  pushJsonbValue(state, WJB_KEY, &k);
+}
+
+void Value(JsonbParseState **state, JsonbValue v) { pushJsonbValue(state, WJB_VALUE, &v); }
+
+}  // namespace
+
+namespace triggers {
+
+Datum JsonbPair(Datum key, Datum value) {
+  text *name = DatumGetTextPP(key);
+  Jsonb *object = DatumGetJsonbP(value);
+  JsonbParseState *state = nullptr;
+  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  JsonbValue k = JsonString(VARDATA_ANY(name), static_cast<int>(VARSIZE_ANY_EXHDR(name)));
+  pushJsonbValue(&state, WJB_KEY, &k);
+  JsonbValue v;
+  v.type = jbvBinary; /* pushJsonbValue copies the object's contents */
+  v.val.binary.data = &object->root;
+  v.val.binary.len = static_cast<int>(VARSIZE(object) - VARHDRSZ);
+  pushJsonbValue(&state, WJB_VALUE, &v);
+  return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, nullptr)));
+}
+
+Datum ScheduledMetadata(TimestampTz now) {
+  const char *when = JsonEncodeDateTime(nullptr, TimestampTzGetDatum(now), TIMESTAMPTZOID, nullptr);
+  JsonbParseState *state = nullptr;
+  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  Key(&state, "depth");
+  JsonbValue zero;
+  zero.type = jbvNumeric;
+  zero.val.numeric = int64_to_numeric(0);
+  Value(&state, zero);
+  Key(&state, "timestamps");
+  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  for (const char *stamp : {"created", "lastModified", "unstarted", "scheduled"}) {
+    Key(&state, stamp);
+    Value(&state, JsonString(when));
+  }
+  pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+  return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, nullptr)));
+}
+
+}  // namespace triggers

@@ -1,0 +1,67 @@
+/*
+ * row_insert.cpp — see row_insert.hpp.  What an INSERT statement does for a
+ * table with no triggers, rules, foreign keys or CHECK constraints (none of
+ * the extension's hot tables has any): form the tuple, heap-insert it (TOAST
+ * included), insert its index entries (unique checks included).
+ * PostgreSQL contracts used: src/backend/executor/nodeModifyTable.c
+ * (ExecInsert), src/backend/executor/execIndexing.c.
+ * This file owns no C++ objects: every frame may be unwound by ereport.
+ */
+#include "triggers/row_insert.hpp"
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+}
+
+namespace {
+
+void CheckLayout(Relation rel, const char *table, const char *const *columns, int ncolumns) {
+  TupleDesc desc = RelationGetDescr(rel);
+  bool same = desc->natts == ncolumns && rel->trigdesc == nullptr;
+  for (int i = 0; same && i < ncolumns; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    same = !att->attisdropped && strcmp(NameStr(att->attname), columns[i]) == 0;
+  }
+  if (!same)
+    elog(ERROR, "triggers: table triggers.%s does not have the layout this library was built for", table);
+}
+
+}  // namespace
+
+namespace triggers {
+
+Oid ExtensionRelation(const char *name) {
+  Oid relid = get_relname_relid(name, get_namespace_oid("triggers", false));
+  if (!OidIsValid(relid)) elog(ERROR, "triggers: relation triggers.%s does not exist", name);
+  return relid;
+}
+
+void InsertRow(const char *table, const char *const *columns, int ncolumns, Datum *values, const bool *nulls) {
+  Relation rel = table_open(ExtensionRelation(table), RowExclusiveLock);
+  CheckLayout(rel, table, columns, ncolumns);
+  EState *estate = CreateExecutorState();
+  ResultRelInfo *info = makeNode(ResultRelInfo);
+  InitResultRelInfo(info, rel, 1, nullptr, 0);
+  ExecOpenIndices(info, false);
+  TupleTableSlot *slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
+  ExecStoreHeapTuple(heap_form_tuple(RelationGetDescr(rel), values, const_cast<bool *>(nulls)), slot, false);
+  table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, nullptr);
+  list_free(ExecInsertIndexTuples(info, slot, estate, false, false, nullptr, NIL));
+  ExecCloseIndices(info);
+  ExecResetTupleTable(estate->es_tupleTable, false);
+  FreeExecutorState(estate);
+  table_close(rel, NoLock);
+}
+
+int64 NextValue(const char *sequence) { return nextval_internal(ExtensionRelation(sequence), false); }
+
+}  // namespace triggers
