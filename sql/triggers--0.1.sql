@@ -230,13 +230,8 @@ COMMENT ON FUNCTION triggers._merge(jsonb, jsonb) IS
 
 -- Metadata with timestamps.lastModified and timestamps.<status> set to now.
 CREATE FUNCTION triggers._stamp(metadata jsonb, status text) RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  RETURN metadata || jsonb_build_object('timestamps',
-    CASE WHEN jsonb_typeof(metadata -> 'timestamps') = 'object' THEN metadata -> 'timestamps'
-         ELSE '{}'::jsonb END
-    || jsonb_build_object('lastModified', now(), status, now()));
-END $$;
+  AS 'MODULE_PATHNAME', 'triggers_stamp'
+  LANGUAGE C STABLE STRICT SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION triggers._stamp(jsonb, text) IS 'internal: records a status change time in metadata';
 
 -- Stores an (already validated) task set as a new immutable configuration.
@@ -673,10 +668,7 @@ BEGIN
   ), running AS (
     UPDATE triggers.instance AS i
     SET status = 'running', task_id = c.task_id, answer = NULL,
-        -- triggers._stamp, inline (a function call per row costs more than the update)
-        metadata = i.metadata || jsonb_build_object('timestamps',
-          CASE WHEN jsonb_typeof(i.metadata -> 'timestamps') = 'object' THEN i.metadata -> 'timestamps'
-               ELSE '{}'::jsonb END || jsonb_build_object('lastModified', now(), 'running', now()))
+        metadata = triggers._stamp(i.metadata, 'running')
     FROM claimed AS c WHERE i.session = c.session AND i.task = c.task AND i.n = c.n
   )
   -- instances follow the current configuration of their task: its run, now

@@ -20,4 +20,8 @@ Datum JsonbPair(Datum key, Datum value);
  * {"depth": 0, "timestamps": {"created", "lastModified", "unstarted", "scheduled": now}}. */
 Datum ScheduledMetadata(TimestampTz now);
 
+/* `metadata` (an object) with timestamps.lastModified and timestamps.<status> set to
+ * `now`, its other keys kept; a timestamps entry that is not an object is replaced. */
+Datum StampedMetadata(Datum metadata, Datum status, TimestampTz now);
+
 }  // namespace triggers

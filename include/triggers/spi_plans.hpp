@@ -22,11 +22,4 @@ void RunPlan(SPIPlanPtr plan, Datum *values, const char *nulls, int expected);
 /* Column `col` (1-based) of row `row` of the last result. */
 Datum ResultColumn(int col, bool *isnull, int row = 0);
 
-/* Metadata expression: `meta` with timestamps.lastModified and timestamps.<status> set to now. */
-#define TRIGGERS_STAMP_SQL(meta, status)                                                  \
-  meta " OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('timestamps', "            \
-  "CASE WHEN pg_catalog.jsonb_typeof(" meta " -> 'timestamps') = 'object' "               \
-  "THEN " meta " -> 'timestamps' ELSE '{}'::jsonb END OPERATOR(pg_catalog.||) "           \
-  "pg_catalog.jsonb_build_object('lastModified', pg_catalog.now(), " status ", pg_catalog.now()))"
-
 }  // namespace triggers

@@ -41,8 +41,8 @@ const char *const kTakeSql =
     "      WHERE q.task_id = r.id AND q.worker IS NOT NULL "
     "      RETURNING q.task_id, q.session, q.task, q.n, r.result), "
     "u AS (UPDATE triggers.instance AS i SET status = 'finished', answer = 'finish', metadata = "
-    TRIGGERS_STAMP_SQL("(i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', d.result))",
-                       "'finished'")
+    "triggers._stamp(i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', d.result), "
+    "'finished')"
     "      FROM d WHERE i.session = d.session AND i.task = d.task AND i.n = d.n "
     "      RETURNING d.task_id, d.session, d.task, d.result), "
     "k AS (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.session ORDER BY u.task_id) AS k, "

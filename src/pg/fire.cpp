@@ -91,7 +91,7 @@ const char *const kApplySql =
     "      status = t.status, task_id = coalesce(t.task_id, i.task_id), "
     "      answer = CASE WHEN t.status = 'scheduled' THEN NULL ELSE i.answer END, "
     "      metadata = CASE WHEN t.status = 'unstarted' THEN i.metadata ELSE "
-           TRIGGERS_STAMP_SQL("i.metadata", "t.status") " END "
+    "      triggers._stamp(i.metadata, t.status) END "
     "      FROM t WHERE i.session = $1 AND i.task = $2 AND i.n = t.n "
     "        AND (t.status <> 'unstarted' OR i.kwargs IS DISTINCT FROM t.kwargs "
     "             OR i.abandon_state IS DISTINCT FROM t.abandon)) "
