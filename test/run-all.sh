@@ -43,10 +43,14 @@ test/lib/cluster.sh start "$work/pg" "$PORT" "max_prepared_transactions = 10"
 eval "$(test/lib/cluster.sh env "$work/pg" "$PORT")"
 rm -rf test/results && mkdir -p test/results/isolation
 # pg_regress and pg_isolation_regress separately: PGXS stops at the first failing suite.
-make -s installcheck ISOLATION= > "$work/regress.out" 2>&1
-make -s installcheck REGRESS= >> "$work/regress.out" 2>&1
+make -s installcheck ISOLATION= > "$work/regress.out" 2>&1; rc_regress=$?
+make -s installcheck REGRESS= >> "$work/regress.out" 2>&1; rc_isolation=$?
 cat "$work/regress.out" | grep -vE '^(\(using postmaster|============== )' | sed 's/^/  /'
 count_pg_regress "$work/regress.out"
+# a run that stopped without a FAILED line (a missing expected file, a crash) still failed
+if { [ "$rc_regress" != 0 ] || [ "$rc_isolation" != 0 ]; } && ! grep -qE '(\.\.\. FAILED|^not ok)' "$work/regress.out"; then
+  echo "  pg_regress or pg_isolation_regress stopped early"; failed=$((failed + 1))
+fi
 if grep -qE 'FAILED|not ok' "$work/regress.out"; then
   for d in test/results/regression.diffs test/results/isolation/regression.diffs; do
     [ -f "$d" ] && head -n 200 "$d"

@@ -24,15 +24,23 @@ extern "C" {
 
 namespace {
 
+/* The table must be as the extension script made it: these columns, no triggers or CHECKs to run. */
 void CheckLayout(Relation rel, const char *table, const char *const *columns, int ncolumns) {
   TupleDesc desc = RelationGetDescr(rel);
-  bool same = desc->natts == ncolumns && rel->trigdesc == nullptr;
+  bool same = desc->natts == ncolumns;
   for (int i = 0; same && i < ncolumns; ++i) {
     Form_pg_attribute att = TupleDescAttr(desc, i);
     same = !att->attisdropped && strcmp(NameStr(att->attname), columns[i]) == 0;
   }
   if (!same)
-    elog(ERROR, "triggers: table triggers.%s does not have the layout this library was built for", table);
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("table triggers.%s does not have the columns this version of the library expects", table),
+                    errhint("Reinstall the extension (its tables are private).")));
+  if (rel->trigdesc != nullptr || (desc->constr != nullptr && desc->constr->num_check > 0))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("table triggers.%s has triggers or CHECK constraints added to it", table),
+                    errdetail("The engine writes this table directly; what was added would be bypassed."),
+                    errhint("Drop them: the extension's tables are private.")));
 }
 
 }  // namespace

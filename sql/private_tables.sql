@@ -1,0 +1,19 @@
+-- The hot paths write triggers.event, triggers.queue and triggers.instance directly
+-- (no executor): a trigger or CHECK constraint a DBA adds to them would be bypassed,
+-- so the engine refuses to write such a table (55000) and changes nothing.
+SELECT triggers_configure('pt1', '{"t": {"after": [], "andEvery": "go", "run": "r"}}');
+SELECT triggers_fire('pt1', 'go');
+CREATE FUNCTION pt_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER pt_audit BEFORE INSERT ON triggers.event FOR EACH ROW EXECUTE FUNCTION pt_audit();
+\set VERBOSITY default
+SELECT triggers_fire('pt1', 'go');
+DROP TRIGGER pt_audit ON triggers.event;
+ALTER TABLE triggers.queue ADD CONSTRAINT pt_check CHECK (attempt >= 0);
+SELECT triggers_fire('pt1', 'go');
+ALTER TABLE triggers.queue DROP CONSTRAINT pt_check;
+\set VERBOSITY terse
+-- nothing of the refused fires was kept; the next one works
+SELECT count(*) AS events, max(seq) AS last_seq FROM triggers.event WHERE session = 'pt1';
+SELECT triggers_fire('pt1', 'go');
+SELECT instance, status FROM triggers.instances WHERE session = 'pt1' ORDER BY n;
+DROP FUNCTION pt_audit();
