@@ -644,26 +644,24 @@ BEGIN
   WITH picked AS (
     -- per queue, so each pick walks the index (queue, visible_at) in order; with several
     -- queues the rows locked beyond max_tasks are released when the claim commits
-    SELECT p.task_id, p.again FROM unnest(v_queues) AS u(name)
+    SELECT p.task_id, p.again, p.session, p.task, p.n FROM unnest(v_queues) AS u(name)
     CROSS JOIN LATERAL (
-      SELECT q.task_id, q.visible_at, q.worker IS NOT NULL AS again FROM triggers.queue AS q
+      SELECT q.task_id, q.visible_at, q.worker IS NOT NULL AS again, q.session, q.task, q.n
+      FROM triggers.queue AS q
       WHERE q.queue = u.name AND q.visible_at <= now()
       ORDER BY q.visible_at LIMIT v_max
       FOR UPDATE SKIP LOCKED) AS p
     ORDER BY p.visible_at LIMIT v_max
-  ), ids AS (
-    SELECT ARRAY(SELECT p.task_id FROM picked AS p) AS picked,
-           ARRAY(SELECT p.task_id FROM picked AS p WHERE p.again) AS again
   ), stale AS (
-    -- a lease that expired: the old task_id is remembered so its answers are refused
+    -- a lease that expired: the old task_id (of the row as locked) is remembered so
+    -- its answers are refused
     INSERT INTO triggers.stale_delivery (task_id, session, task, n)
-    SELECT q.task_id, q.session, q.task, q.n FROM triggers.queue AS q
-    WHERE q.task_id = ANY ((SELECT ids.again FROM ids)::bigint[])
+    SELECT p.task_id, p.session, p.task, p.n FROM picked AS p WHERE p.again
   ), claimed AS (
     UPDATE triggers.queue AS q
     SET task_id = CASE WHEN q.worker IS NOT NULL THEN nextval('triggers.task_id_seq') ELSE q.task_id END,
         attempt = q.attempt + 1, worker = v_worker, visible_at = now() + v_lease
-    WHERE q.task_id = ANY ((SELECT ids.picked FROM ids)::bigint[])
+    WHERE q.task_id = ANY (ARRAY(SELECT p.task_id FROM picked AS p))
     RETURNING q.task_id, q.session, q.task, q.n, q.run, q.queue, q.kwargs, q.attempt
   ), running AS (
     UPDATE triggers.instance AS i
