@@ -43,7 +43,7 @@ HeapTuple FirstRow(Relation heap, const char *index_name, Snapshot snapshot, Dat
   HeapTuple row = systable_getnext_ordered(scan, direction);
   *copy = row != nullptr ? heap_copytuple(row) : nullptr;
   systable_endscan_ordered(scan);
-  index_close(index, AccessShareLock);
+  index_close(index, NoLock); /* locks are kept to the end of the transaction, as usual */
   return *copy;
 }
 
@@ -67,7 +67,7 @@ InstanceProbe ProbeInstances(Datum session, Datum task) {
   probe.has_unstarted =
       probe.any && FirstRow(heap, "instance_unstarted", snapshot, session, task, ForwardScanDirection,
                             &unstarted) != nullptr;
-  table_close(heap, AccessShareLock);
+  table_close(heap, NoLock);
   UnregisterSnapshot(snapshot);
   return probe;
 }
