@@ -17,3 +17,10 @@ SELECT count(*) AS events, max(seq) AS last_seq FROM triggers.event WHERE sessio
 SELECT triggers_fire('pt1', 'go');
 SELECT instance, status FROM triggers.instances WHERE session = 'pt1' ORDER BY n;
 DROP FUNCTION pt_audit();
+-- Direct inserts keep every index's uniqueness: the task_id the next fire will draw,
+-- taken by hand, makes that fire fail (23505) instead of duplicating it.
+INSERT INTO triggers.instance (session, task, n, status, task_id)
+SELECT 'pt-hand', 'x', 0, 'finished', last_value + 1 FROM triggers.task_id_seq;
+SELECT triggers_fire('pt1', 'go');
+SELECT count(*) AS instances FROM triggers.instances WHERE session = 'pt1';
+DELETE FROM triggers.instance WHERE session = 'pt-hand';
