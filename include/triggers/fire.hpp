@@ -15,6 +15,9 @@ namespace triggers {
  */
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context);
 
+/* Records fire number `seq` of (trigger, kwargs) in a session whose row is locked. */
+void RecordEvent(Datum session, Datum trigger, Datum seq, Datum kwargs);
+
 /*
  * Applies fire number `seq` to the tasks of configuration `config` that use
  * `trigger` (only those named in the text[] `only`, unless only_null); the

@@ -3,8 +3,8 @@
  * worker's answers: remove the deliveries from the queue, mark the instances
  * finished, and cascade (fire each task's name with its result) — in the
  * caller's transaction, with the sessions locked first like every other
- * change.  A batch is taken, counted and recorded by one statement; only the
- * cascades run per task.  Anything unusual (a repeated answer, a lost lease,
+ * change.  A batch is taken and counted by one statement; each cascade is
+ * then recorded and applied in turn.  Anything unusual (a repeated answer, a lost lease,
  * an unknown id) goes to the PL/pgSQL triggers._take, which raises the right
  * error or reports a harmless repeat.
  * This file owns no C++ objects: every frame may be unwound by ereport.
@@ -31,9 +31,9 @@ const char *const kLockSql =
 
 /*
  * Takes the claimed deliveries of $1 off the queue, finishes their instances
- * with the results $2, counts one fire (the task's name) per delivery in its
- * session and records it as an event.  One row per distinct id, in answering
- * order (session, id); session is NULL for an id that was not taken.
+ * with the results $2 and counts one fire (the task's name) per delivery in
+ * its session.  One row per distinct id, in answering order (session, id),
+ * with the fire's seq; session is NULL for an id that was not taken.
  */
 const char *const kTakeSql =
     "WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::int8[]), pg_catalog.unnest($2::jsonb[])) AS r(id, result)), "
@@ -49,9 +49,7 @@ const char *const kTakeSql =
     "             pg_catalog.count(*) OVER (PARTITION BY u.session) AS fires FROM u), "
     "b AS (UPDATE triggers.session AS s SET fires = s.fires + c.fires, last_activity = pg_catalog.now() "
     "      FROM (SELECT DISTINCT k.session, k.fires FROM k) AS c WHERE s.session = c.session "
-    "      RETURNING s.session, s.config_id, s.fires - c.fires AS before), "
-    "e AS (INSERT INTO triggers.event (session, trigger, seq, kwargs) "
-    "      SELECT k.session, k.task, b.before + k.k, k.result FROM k JOIN b ON b.session = k.session) "
+    "      RETURNING s.session, s.config_id, s.fires - c.fires AS before) "
     "SELECT r.id, k.session, k.task, k.result, b.before + k.k, b.config_id "
     "FROM (SELECT DISTINCT r.id FROM r) AS r LEFT JOIN k ON k.task_id = r.id "
     "LEFT JOIN b ON b.session = k.session ORDER BY k.session, r.id";
@@ -93,7 +91,7 @@ void Accumulate(ArrayBuildState *acc, Datum names, MemoryContext context) {
   for (int i = 0; i < count; ++i) accumArrayResult(acc, items[i], false, TEXTOID, context);
 }
 
-/* The cascade of one taken delivery, in its own SPI level so a large batch keeps no results. */
+/* The fire of one taken delivery (its task's name), recorded and applied in its own SPI level. */
 void Cascade(SPITupleTable *taken, uint64 row, ArrayBuildState *acc, MemoryContext result_context) {
   bool isnull, config_null;
   Datum session = SPI_getbinval(taken->vals[row], taken->tupdesc, 2, &isnull);
@@ -101,6 +99,7 @@ void Cascade(SPITupleTable *taken, uint64 row, ArrayBuildState *acc, MemoryConte
   Datum result = SPI_getbinval(taken->vals[row], taken->tupdesc, 4, &isnull);
   Datum seq = SPI_getbinval(taken->vals[row], taken->tupdesc, 5, &isnull);
   Datum config = SPI_getbinval(taken->vals[row], taken->tupdesc, 6, &config_null);
+  triggers::RecordEvent(session, task, seq, result);
   if (config_null) return;
   SPI_connect();
   Datum scheduled = triggers::ApplyFire(session, config, task, result, seq, (Datum)0, true, result_context);

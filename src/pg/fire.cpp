@@ -291,6 +291,12 @@ Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum 
   return ToArray(&out);
 }
 
+void RecordEvent(Datum session, Datum trigger, Datum seq, Datum kwargs) {
+  Datum event[5] = {session, trigger, seq, kwargs, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};
+  const bool event_nulls[5] = {false, false, false, false, false};
+  triggers::InsertRow("event", kEventColumns, 5, event, event_nulls);
+}
+
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
   PreparePlans();
   Datum lock_values[1] = {session};
@@ -299,9 +305,7 @@ Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext resul
   bool config_null, seq_null;
   Datum config = triggers::ResultColumn(1, &config_null);
   Datum seq = triggers::ResultColumn(2, &seq_null);
-  Datum event[5] = {session, trigger, seq, kwargs, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};
-  const bool event_nulls[5] = {false, false, false, false, false};
-  triggers::InsertRow("event", kEventColumns, 5, event, event_nulls);
+  RecordEvent(session, trigger, seq, kwargs);
   if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
   Scheduled none{nullptr, 0, 0, result_context};
   return ToArray(&none);
