@@ -16,6 +16,16 @@ _ge() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "–"; el
 _le() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "–"; else print (a + 0 <= b + 0) ? "yes" : "**NO**" }'; }
 _row() { local s="" x; for x in "$@"; do s+="| $x "; done; echo "$s|"; }
 _div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print ""; else printf "%.4f", a / b }'; }
+# _cost_row LABEL CONFIG BIGKEY SMALLKEY [TARGET]: a scaling row from two recorded rates
+# (cost = 1 / rate, µs; ratio = big cost / small cost); nothing when not measured.
+_cost_row() {
+  local o b target="–" meets="–"
+  o=$(get "$3"); b=$(get "$4")
+  [ -n "$o" ] || return 0
+  if [ -n "${5:-}" ]; then target="≤ $5×"; meets=$(_le "$(_div "$b" "$o")" "$5"); fi
+  _row 4 "$1" "$2" "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" \
+    "$target" "$meets"
+}
 
 report_header() {
   local cl=${REPORT_CLUSTER:-waker} so wmt
@@ -106,29 +116,17 @@ report_table() {
     done
   done
   # 4. scaling (cost per fire = 1 / rate; ratio = cost in the big case / cost in the small one)
-  o=$(get scale.s6); b=$(get scale.s3)
-  if [ -n "$o" ]; then
-    _row 4 "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client), right after a checkpoint" "$(get scale.sessions) vs $(get scale.small) sessions in the tables" \
-      "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" "≤ 1.2×" "$(_le "$(_div "$b" "$o")" 1.2)"
-  fi
-  o=$(get scale.b6); b=$(get scale.b3)
-  if [ -n "$o" ]; then
-    _row 4 "the baseline's cost, µs (BEGIN; fire_base1; ROLLBACK), for comparison" "as many sessions (2 events each): $(get scale.sessions) vs $(get scale.small)" \
-      "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" "–" "–"
-  fi
-  o=$(get scale.w6); b=$(get scale.w3)
-  if [ -n "$o" ]; then
-    _row 4 "same, the same sessions fired again (pages cached and already logged since the checkpoint)" "$(get scale.sessions) vs $(get scale.small) sessions in the tables" \
-      "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" "≤ 1.2×" "$(_le "$(_div "$b" "$o")" 1.2)"
-    o=$(get scale.v6); b=$(get scale.v3)
-    _row 4 "the baseline's cost the same way, for comparison" "as many sessions (2 events each): $(get scale.sessions) vs $(get scale.small)" \
-      "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" "–" "–"
-  fi
-  o=$(get scale.h4); b=$(get scale.h1)
-  if [ -n "$o" ]; then
-    _row 4 "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)" "session with ${HISTORY:-?} vs 1 earlier fires (andEvery instances)" \
-      "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" "≤ 1.5×" "$(_le "$(_div "$b" "$o")" 1.5)"
-  fi
+  local sessions="$(get scale.sessions) vs $(get scale.small)"
+  _cost_row "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client), right after a checkpoint" \
+    "$sessions sessions in the tables" scale.s6 scale.s3 1.2
+  _cost_row "the baseline's cost, µs (BEGIN; fire_base1; ROLLBACK), for comparison" \
+    "as many sessions (2 events each): $sessions" scale.b6 scale.b3
+  _cost_row "same, the same sessions fired again (pages cached and already logged since the checkpoint)" \
+    "$sessions sessions in the tables" scale.w6 scale.w3 1.2
+  _cost_row "the baseline's cost the same way, for comparison" \
+    "as many sessions (2 events each): $sessions" scale.v6 scale.v3
+  _cost_row "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)" \
+    "session with ${HISTORY:-?} vs 1 earlier fires (andEvery instances)" scale.h4 scale.h1 1.5
   # 5. memory
   o=$(get mem.backend.fire1.hwm); b=$(get mem.backend.base1.hwm)
   if [ -n "$o" ]; then
