@@ -10,6 +10,7 @@
 #include "triggers/jsonb_values.hpp"
 #include "triggers/row_insert.hpp"
 #include "triggers/spi_plans.hpp"
+#include "triggers/status_stamps.hpp"
 #include "triggers/wakeup.hpp"
 
 extern "C" {
@@ -47,8 +48,8 @@ const char *const kEventColumns[] = {"session", "trigger", "seq", "kwargs", "fir
  */
 const char *const kQueueColumns[] = {"task_id", "queue", "visible_at", "session", "task",
                                      "n",       "run",   "kwargs",     "attempt", "worker"};
-const char *const kInstanceColumns[] = {"session",  "task",    "n",      "status", "kwargs",
-                                        "abandon_state", "metadata", "task_id", "answer", "waiting"};
+const char *const kInstanceColumns[] = {"session",       "task",     "n",      "status",  "kwargs", "abandon_state",
+                                        "metadata",      "stamps",   "task_id", "answer", "waiting"};
 const char *const kQueueFastSql =
     "INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) "
     "VALUES (pg_catalog.nextval('triggers.task_id_seq'), $5, pg_catalog.now(), $1, $2, $6, $7, "
@@ -56,12 +57,9 @@ const char *const kQueueFastSql =
     "             ELSE triggers._merge($8, pg_catalog.jsonb_build_object($3, $4)) END) "
     "RETURNING task_id";
 const char *const kInstanceFastSql =
-    "INSERT INTO triggers.instance (session, task, n, status, kwargs, metadata, task_id) "
-    "VALUES ($1, $2, $3, 'scheduled', pg_catalog.jsonb_build_object($4::text, $5::jsonb), "
-    "        pg_catalog.jsonb_build_object('depth', 0, 'timestamps', "
-    "          pg_catalog.jsonb_build_object('created', pg_catalog.now(), 'lastModified', pg_catalog.now(), "
-    "                                        'unstarted', pg_catalog.now(), 'scheduled', pg_catalog.now())), "
-    "        $6)";
+    "INSERT INTO triggers.instance (session, task, n, status, kwargs, metadata, stamps, task_id) "
+    "VALUES ($1, $2, $3, 'scheduled', pg_catalog.jsonb_build_object($4::text, $5::jsonb), '{\"depth\": 0}', "
+    "        triggers._stamp(ARRAY[pg_catalog.now(), pg_catalog.now(), pg_catalog.now()], 'scheduled'), $6)";
 
 /*
  * Shared tail of the two instance statements: from CTE "s" (n, kwargs,
@@ -96,8 +94,8 @@ const char *const kApplySql =
     "u AS (UPDATE triggers.instance AS i SET kwargs = t.kwargs, abandon_state = t.abandon, "
     "      status = t.status, task_id = coalesce(t.task_id, i.task_id), "
     "      answer = CASE WHEN t.status = 'scheduled' THEN NULL ELSE i.answer END, "
-    "      metadata = CASE WHEN t.status = 'unstarted' THEN i.metadata ELSE "
-    "      triggers._stamp(i.metadata, t.status) END "
+    "      stamps = CASE WHEN t.status = 'unstarted' THEN i.stamps ELSE "
+    "      triggers._stamp(i.stamps, t.status) END "
     "      FROM t WHERE i.session = $1 AND i.task = $2 AND i.n = t.n "
     "        AND (t.status <> 'unstarted' OR i.kwargs IS DISTINCT FROM t.kwargs "
     "             OR i.abandon_state IS DISTINCT FROM t.abandon)) "
@@ -125,11 +123,10 @@ const char *const kNewInstanceSql =
     "  OPERATOR(pg_catalog.||) CASE WHEN $3 = ANY ($6) THEN ARRAY[$3] ELSE '{}'::text[] END AS abandon), "
     "s AS (SELECT v.*, " STATUS_OF("v") " AS status FROM v), "
     QUEUE_TAIL ", "
-    "ins AS (INSERT INTO triggers.instance (session, task, n, status, kwargs, abandon_state, metadata, task_id) "
-    "        SELECT $1, $2, t.n, t.status, t.kwargs, t.abandon, "
-    "               pg_catalog.jsonb_build_object('depth', 0, 'timestamps', "
-    "                 pg_catalog.jsonb_build_object('created', pg_catalog.now(), 'lastModified', pg_catalog.now(), "
-    "                                               'unstarted', pg_catalog.now(), t.status, pg_catalog.now())), "
+    "ins AS (INSERT INTO triggers.instance (session, task, n, status, kwargs, abandon_state, metadata, stamps, "
+    "                                       task_id) "
+    "        SELECT $1, $2, t.n, t.status, t.kwargs, t.abandon, '{\"depth\": 0}', "
+    "               triggers._stamp(ARRAY[pg_catalog.now(), pg_catalog.now(), pg_catalog.now()], t.status), "
     "               t.task_id FROM t) "
     "SELECT t.n, t.status FROM t";
 
@@ -204,11 +201,11 @@ void InsertScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger
                      t->run, fired, Int32GetDatum(0), (Datum)0};
   const bool queue_nulls[10] = {false, false, false, false, false, false, false, false, false, true};
   triggers::InsertRow("queue", kQueueColumns, 10, queue, queue_nulls);
-  Datum instance[10] = {session, t->task, Int32GetDatum(n), CStringGetTextDatum("scheduled"), fired,
-                        PointerGetDatum(construct_empty_array(TEXTOID)), triggers::ScheduledMetadata(now),
-                        task_id, (Datum)0, BoolGetDatum(false)};
-  const bool instance_nulls[10] = {false, false, false, false, false, false, false, false, true, false};
-  triggers::InsertRow("instance", kInstanceColumns, 10, instance, instance_nulls);
+  Datum instance[11] = {session,       t->task, Int32GetDatum(n), CStringGetTextDatum("scheduled"), fired,
+                        PointerGetDatum(construct_empty_array(TEXTOID)), triggers::InitialMetadata(),
+                        triggers::ScheduledStamps(now), task_id, (Datum)0, BoolGetDatum(false)};
+  const bool instance_nulls[11] = {false, false, false, false, false, false, false, false, false, true, false};
+  triggers::InsertRow("instance", kInstanceColumns, 11, instance, instance_nulls);
 }
 
 /* The new instance number n of a task that only waits for T, scheduled at once. */

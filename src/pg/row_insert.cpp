@@ -18,6 +18,8 @@ extern "C" {
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
+#include "storage/bufmgr.h"
+#include "storage/freespace.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
@@ -43,6 +45,52 @@ void CheckLayout(Relation rel, const char *table, const char *const *columns, in
                     errhint("Drop them: the extension's tables are private.")));
 }
 
+/* A page that a purge (not just the updates of its rows) freed: at least half empty. */
+constexpr Size kRoomyPage = BLCKSZ / 2;
+
+Size FreeSpaceOf(Relation rel, BlockNumber block) {
+  Buffer buffer = ReadBuffer(rel, block);
+  LockBuffer(buffer, BUFFER_LOCK_SHARE);
+  Size free_space = PageGetHeapFreeSpace(BufferGetPage(buffer));
+  UnlockReleaseBuffer(buffer);
+  return free_space;
+}
+
+/*
+ * The page a row of `row_size` bytes goes to, in a table with a fillfactor
+ * (rows updated in place).  heap_insert would ask the free space map for any
+ * page with room for the row plus the fillfactor's reserve, and once vacuum
+ * has pruned the old versions of updated rows every page has that: one insert
+ * after another lands in a different old page, each cold (a read, and a
+ * full-page image in the WAL), e.g. the instances of a million sessions.
+ * Instead: the page this backend inserted into last while it has room, else
+ * a page at least half empty (freed by a purge), else a new page at the end
+ * (InvalidBlockNumber: heap_insert extends the table).  The free space map
+ * is corrected for the pages found full, so they are not offered again.
+ */
+BlockNumber RecentPage(Relation rel, Size row_size) {
+  Size needed = MAXALIGN(row_size) + RelationGetTargetPageFreeSpace(rel, HEAP_DEFAULT_FILLFACTOR);
+  BlockNumber block = RelationGetTargetBlock(rel);
+  if (block == InvalidBlockNumber) block = GetPageWithFreeSpace(rel, kRoomyPage);
+  for (int tries = 0; block != InvalidBlockNumber; ++tries) {
+    Size free_space = FreeSpaceOf(rel, block);
+    if (free_space >= needed) return block;
+    if (tries == 3) break; /* the map is stale: do not read on */
+    block = RecordAndGetPageWithFreeSpace(rel, block, free_space, kRoomyPage);
+  }
+  return InvalidBlockNumber;
+}
+
+/* heap_insert with the placement above for tables with a fillfactor. */
+void InsertTuple(Relation rel, TupleTableSlot *slot, HeapTuple tuple) {
+  int options = 0;
+  if (RelationGetFillFactor(rel, HEAP_DEFAULT_FILLFACTOR) < HEAP_DEFAULT_FILLFACTOR) {
+    RelationSetTargetBlock(rel, RecentPage(rel, tuple->t_len));
+    options = HEAP_INSERT_SKIP_FSM;
+  }
+  table_tuple_insert(rel, slot, GetCurrentCommandId(true), options, nullptr);
+}
+
 }  // namespace
 
 namespace triggers {
@@ -61,8 +109,9 @@ void InsertRow(const char *table, const char *const *columns, int ncolumns, Datu
   InitResultRelInfo(info, rel, 1, nullptr, 0);
   ExecOpenIndices(info, false);
   TupleTableSlot *slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
-  ExecStoreHeapTuple(heap_form_tuple(RelationGetDescr(rel), values, const_cast<bool *>(nulls)), slot, false);
-  table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, nullptr);
+  HeapTuple tuple = heap_form_tuple(RelationGetDescr(rel), values, const_cast<bool *>(nulls));
+  ExecStoreHeapTuple(tuple, slot, false);
+  InsertTuple(rel, slot, tuple);
   list_free(ExecInsertIndexTuples(info, slot, estate, false, false, nullptr, NIL));
   ExecCloseIndices(info);
   ExecResetTupleTable(estate->es_tupleTable, false);

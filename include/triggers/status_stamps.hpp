@@ -1,0 +1,31 @@
+/*
+ * status_stamps.hpp — when an instance was created, last changed and last
+ * entered each status.  Kept in instance.stamps as a timestamptz[] rather
+ * than as JSON inside its metadata: 8 bytes a time instead of ~45 (the
+ * instance row is the biggest row a fire writes), and a status change
+ * rewrites no JSON.  triggers.instances shows them as metadata.timestamps.
+ *
+ * Slots (1-based, as in SQL): 1 created, 2 lastModified, then one per status
+ * in the order of kStatusNames (3 unstarted ... 10 abandoned).
+ * May raise: call from frames that own nothing.
+ */
+#pragma once
+
+#include "triggers/pg_boundary.hpp"
+
+extern "C" {
+#include "datatype/timestamp.h"
+}
+
+namespace triggers {
+
+constexpr int kStampSlots = 10;
+
+/* The JSON key of each slot (index = slot - 1). */
+extern const char *const kStampNames[kStampSlots];
+
+/* The stamps of an instance created at `now` and scheduled at once:
+ * created, lastModified, unstarted and scheduled. */
+Datum ScheduledStamps(TimestampTz now);
+
+}  // namespace triggers

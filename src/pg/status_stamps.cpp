@@ -1,0 +1,116 @@
+/*
+ * status_stamps.cpp — see status_stamps.hpp: triggers._stamp (a status
+ * change) and triggers._timestamps (the JSON object the views show).
+ * This file owns no C++ objects: every frame may be unwound by ereport.
+ */
+#include "triggers/status_stamps.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+}
+
+namespace triggers {
+
+const char *const kStampNames[kStampSlots] = {"created", "lastModified", "unstarted", "scheduled", "running",
+                                              "finished", "failed",       "replayed",  "skipped",   "abandoned"};
+
+}  // namespace triggers
+
+namespace {
+
+constexpr int kLastModifiedSlot = 2;
+constexpr int kFirstStatusSlot = 3;
+
+/* The slot of status `name`; 22023 for a name that is not a status. */
+int StatusSlot(text *name) {
+  const char *chars = VARDATA_ANY(name);
+  size_t length = VARSIZE_ANY_EXHDR(name);
+  for (int slot = kFirstStatusSlot; slot <= triggers::kStampSlots; ++slot) {
+    const char *candidate = triggers::kStampNames[slot - 1];
+    if (strlen(candidate) == length && memcmp(candidate, chars, length) == 0) return slot;
+  }
+  ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                  errmsg("invalid status \"%s\"", text_to_cstring(name))));
+  return 0;
+}
+
+/* A one-dimensional timestamptz[] of `count` slots from values/nulls. */
+Datum StampArray(Datum *values, bool *nulls, int count) {
+  int dims[1] = {count}, lower_bounds[1] = {1};
+  return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lower_bounds, TIMESTAMPTZOID, sizeof(TimestampTz),
+                                            FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+}  // namespace
+
+namespace triggers {
+
+Datum ScheduledStamps(TimestampTz now) {
+  Datum values[4];
+  bool nulls[4] = {false, false, false, false};
+  for (Datum &v : values) v = TimestampTzGetDatum(now);
+  return StampArray(values, nulls, 4);
+}
+
+}  // namespace triggers
+
+/*
+ * triggers._stamp(stamps timestamptz[], status text) returns timestamptz[]:
+ * the stamps of an instance entering `status` now (the transaction's start,
+ * as now()): its lastModified and status slots set, the others kept.
+ */
+TRIGGERS_FUNCTION(triggers_stamp) {
+  ArrayType *stamps = PG_GETARG_ARRAYTYPE_P(0);
+  int slot = StatusSlot(PG_GETARG_TEXT_PP(1));
+  if (ARR_NDIM(stamps) > 1)
+    ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("instance stamps must be one-dimensional")));
+  Datum *old_values;
+  bool *old_nulls;
+  int old_count;
+  deconstruct_array(stamps, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &old_values,
+                    &old_nulls, &old_count);
+  Datum values[triggers::kStampSlots];
+  bool nulls[triggers::kStampSlots];
+  int count = Max(Min(old_count, triggers::kStampSlots), slot);
+  for (int i = 0; i < count; ++i) {
+    nulls[i] = i >= old_count || old_nulls[i];
+    values[i] = nulls[i] ? (Datum)0 : old_values[i];
+  }
+  Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+  values[kLastModifiedSlot - 1] = values[slot - 1] = now;
+  nulls[kLastModifiedSlot - 1] = nulls[slot - 1] = false;
+  PG_RETURN_DATUM(StampArray(values, nulls, count));
+}
+
+/*
+ * triggers._timestamps(stamps timestamptz[]) returns jsonb: the object shown
+ * as metadata.timestamps, {"created": ..., "lastModified": ..., "<status>": ...}
+ * for the slots that are set, each written as to_jsonb(timestamptz) writes it.
+ */
+TRIGGERS_FUNCTION(triggers_timestamps) {
+  Datum *values;
+  bool *nulls;
+  int count;
+  deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+                    &values, &nulls, &count);
+  JsonbParseState *state = nullptr;
+  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  for (int i = 0; i < Min(count, triggers::kStampSlots); ++i) {
+    if (nulls[i]) continue;
+    JsonbValue key, value;
+    key.type = value.type = jbvString;
+    key.val.string.val = const_cast<char *>(triggers::kStampNames[i]);
+    key.val.string.len = static_cast<int>(strlen(triggers::kStampNames[i]));
+    value.val.string.val = JsonEncodeDateTime(nullptr, values[i], TIMESTAMPTZOID, nullptr);
+    value.val.string.len = static_cast<int>(strlen(value.val.string.val));
+    pushJsonbValue(&state, WJB_KEY, &key);
+    pushJsonbValue(&state, WJB_VALUE, &value);
+  }
+  PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, nullptr)));
+}
