@@ -23,36 +23,42 @@ extern "C" {
 
 namespace {
 
-/* The sessions of the deliveries, locked in a fixed order so two batches cannot deadlock. */
+/*
+ * The sessions of the deliveries, locked in a fixed order so two batches
+ * cannot deadlock.  `= ANY (ARRAY(...))`, not IN (...): a semi-join can be
+ * planned as a hash join that reads the whole session table per batch.
+ */
 const char *const kLockSql =
-    "SELECT FROM triggers.session AS s WHERE s.session IN "
-    "  (SELECT q.session FROM triggers.queue AS q WHERE q.task_id OPERATOR(pg_catalog.=) ANY ($1)) "
+    "SELECT FROM triggers.session AS s WHERE s.session OPERATOR(pg_catalog.=) ANY (ARRAY("
+    "  SELECT q.session FROM triggers.queue AS q WHERE q.task_id OPERATOR(pg_catalog.=) ANY ($1))) "
     "ORDER BY s.session FOR UPDATE OF s";
 
 /*
  * Takes the claimed deliveries of $1 off the queue, finishes their instances
- * with the results $2 and counts one fire (the task's name) per delivery in
- * its session.  One row per distinct id, in answering order (session, id),
- * with the fire's seq; session is NULL for an id that was not taken.
+ * with their results ($2[i] for $1[i]) and counts one fire (the task's name)
+ * per delivery in its session.  One row per session, in session order: its
+ * configuration, its fire count before the batch, and the ids and tasks it
+ * finished, in id order (the k-th is fire before + k).  Plain joins on keys
+ * and no join carrying the results: a join in an UPDATE copies each joined
+ * row whole (for rechecks), which had cost more than the updates.
  */
 const char *const kTakeSql =
-    "WITH r AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::int8[]), pg_catalog.unnest($2::jsonb[])) AS r(id, result)), "
-    "d AS (DELETE FROM triggers.queue AS q USING r "
-    "      WHERE q.task_id = r.id AND q.worker IS NOT NULL "
-    "      RETURNING q.task_id, q.session, q.task, q.n, r.result), "
+    "WITH d AS (DELETE FROM triggers.queue AS q "
+    "           WHERE q.task_id OPERATOR(pg_catalog.=) ANY ($1) AND q.worker IS NOT NULL "
+    "           RETURNING q.task_id, q.session, q.task, q.n), "
     "u AS (UPDATE triggers.instance AS i SET status = 'finished', answer = 'finish', "
-    "      metadata = i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', d.result), "
+    "      metadata = i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', "
+    "                 $2[pg_catalog.array_position($1, d.task_id)]), "
     "      stamps = triggers._stamp(i.stamps, 'finished') "
     "      FROM d WHERE i.session = d.session AND i.task = d.task AND i.n = d.n "
-    "      RETURNING d.task_id, d.session, d.task, d.result), "
-    "k AS (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.session ORDER BY u.task_id) AS k, "
-    "             pg_catalog.count(*) OVER (PARTITION BY u.session) AS fires FROM u), "
+    "      RETURNING d.task_id, d.session, d.task), "
+    "c AS (SELECT u.session, pg_catalog.count(*) AS fires, "
+    "             pg_catalog.array_agg(u.task_id ORDER BY u.task_id) AS ids, "
+    "             pg_catalog.array_agg(u.task ORDER BY u.task_id) AS tasks FROM u GROUP BY u.session), "
     "b AS (UPDATE triggers.session AS s SET fires = s.fires + c.fires, last_activity = pg_catalog.now() "
-    "      FROM (SELECT DISTINCT k.session, k.fires FROM k) AS c WHERE s.session = c.session "
-    "      RETURNING s.session, s.config_id, s.fires - c.fires AS before) "
-    "SELECT r.id, k.session, k.task, k.result, b.before + k.k, b.config_id "
-    "FROM (SELECT DISTINCT r.id FROM r) AS r LEFT JOIN k ON k.task_id = r.id "
-    "LEFT JOIN b ON b.session = k.session ORDER BY k.session, r.id";
+    "      FROM c WHERE s.session = c.session "
+    "      RETURNING s.session, s.config_id, s.fires - c.fires AS before, c.ids, c.tasks) "
+    "SELECT * FROM b ORDER BY b.session";
 
 /* The slow path: raises 55000/42704, or says the same answer was already given. */
 const char *const kExplainSql = "SELECT t.repeat FROM triggers._take($1, 'finish') AS t";
@@ -91,20 +97,46 @@ void Accumulate(ArrayBuildState *acc, Datum names, MemoryContext context) {
   for (int i = 0; i < count; ++i) accumArrayResult(acc, items[i], false, TEXTOID, context);
 }
 
-/* The fire of one taken delivery (its task's name), recorded and applied in its own SPI level. */
-void Cascade(SPITupleTable *taken, uint64 row, ArrayBuildState *acc, MemoryContext result_context) {
-  bool isnull, config_null;
-  Datum session = SPI_getbinval(taken->vals[row], taken->tupdesc, 2, &isnull);
-  Datum task = SPI_getbinval(taken->vals[row], taken->tupdesc, 3, &isnull);
-  Datum result = SPI_getbinval(taken->vals[row], taken->tupdesc, 4, &isnull);
-  Datum seq = SPI_getbinval(taken->vals[row], taken->tupdesc, 5, &isnull);
-  Datum config = SPI_getbinval(taken->vals[row], taken->tupdesc, 6, &config_null);
-  triggers::RecordEvent(session, task, seq, result);
+/* The deliveries of one batch: ids[i] answered with results[i]; taken[i] once taken. */
+struct Batch {
+  Datum *ids, *results;
+  bool *taken;
+  int count;
+};
+
+/* The fire of delivery `id` of `task` (its k-th in the session: seq), recorded and applied in its own SPI level. */
+void Cascade(Batch *batch, Datum id, Datum session, Datum task, Datum config, bool config_null, int64 seq,
+             ArrayBuildState *acc, MemoryContext result_context) {
+  Datum result = (Datum)0;
+  for (int i = 0; i < batch->count; ++i)
+    if (DatumGetInt64(batch->ids[i]) == DatumGetInt64(id)) {
+      if (result == (Datum)0) result = batch->results[i];
+      batch->taken[i] = true;
+    }
+  triggers::RecordEvent(session, task, Int64GetDatum(seq), result);
   if (config_null) return;
   SPI_connect();
-  Datum scheduled = triggers::ApplyFire(session, config, task, result, seq, (Datum)0, true, result_context);
+  Datum scheduled = triggers::ApplyFire(session, config, task, result, Int64GetDatum(seq), (Datum)0, true,
+                                        result_context);
   SPI_finish();
   Accumulate(acc, scheduled, result_context);
+}
+
+/* The cascades of one session's row of kTakeSql, in id order. */
+void CascadeSession(Batch *batch, SPITupleTable *taken, uint64 row, ArrayBuildState *acc,
+                    MemoryContext result_context) {
+  bool isnull, config_null;
+  Datum session = SPI_getbinval(taken->vals[row], taken->tupdesc, 1, &isnull);
+  Datum config = SPI_getbinval(taken->vals[row], taken->tupdesc, 2, &config_null);
+  int64 before = DatumGetInt64(SPI_getbinval(taken->vals[row], taken->tupdesc, 3, &isnull));
+  Datum *ids, *tasks;
+  int count;
+  deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(taken->vals[row], taken->tupdesc, 4, &isnull)), INT8OID, 8,
+                    FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, nullptr, &count);
+  deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(taken->vals[row], taken->tupdesc, 5, &isnull)), TEXTOID, -1,
+                    false, TYPALIGN_INT, &tasks, nullptr, &count);
+  for (int k = 0; k < count; ++k)
+    Cascade(batch, ids[k], session, tasks[k], config, config_null, before + k + 1, acc, result_context);
 }
 
 /*
@@ -112,6 +144,12 @@ void Cascade(SPITupleTable *taken, uint64 row, ArrayBuildState *acc, MemoryConte
  * per id); returns the text[] of instances the cascades scheduled.
  */
 Datum FinishBatch(Datum ids, Datum results, MemoryContext result_context) {
+  Batch batch;
+  deconstruct_array(DatumGetArrayTypeP(ids), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &batch.ids, nullptr,
+                    &batch.count);
+  deconstruct_array(DatumGetArrayTypeP(results), JSONBOID, -1, false, TYPALIGN_INT, &batch.results, nullptr,
+                    &batch.count);
+  batch.taken = static_cast<bool *>(palloc0(sizeof(bool) * Max(batch.count, 1)));
   ArrayBuildState *acc = initArrayResult(TEXTOID, result_context, false);
   SPI_connect();
   PreparePlans();
@@ -119,16 +157,10 @@ Datum FinishBatch(Datum ids, Datum results, MemoryContext result_context) {
   Datum take[2] = {ids, results};
   triggers::RunPlan(plans.take, take, "  ", SPI_OK_SELECT);
   SPITupleTable *taken = SPI_tuptable;
-  uint64 count = SPI_processed;
-  for (uint64 row = 0; row < count; ++row) {
-    bool not_taken;
-    (void)SPI_getbinval(taken->vals[row], taken->tupdesc, 2, &not_taken);
-    if (!not_taken) Cascade(taken, row, acc, result_context);
-    else {
-      bool isnull;
-      ExplainNotTaken(SPI_getbinval(taken->vals[row], taken->tupdesc, 1, &isnull));
-    }
-  }
+  uint64 sessions = SPI_processed;
+  for (uint64 row = 0; row < sessions; ++row) CascadeSession(&batch, taken, row, acc, result_context);
+  for (int i = 0; i < batch.count; ++i)
+    if (!batch.taken[i]) ExplainNotTaken(batch.ids[i]);
   SPI_finish();
   return makeArrayResult(acc, result_context);
 }
