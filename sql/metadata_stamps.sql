@@ -1,6 +1,6 @@
 -- Instance stamps (instance.stamps, status_stamps.cpp): triggers._stamp sets
--- lastModified (slot 2) and the status's slot to now and keeps the others;
--- triggers._timestamps shows the slots that are set as metadata.timestamps,
+-- lastModified (slot 2) and the status's slot to now and keeps the others; the
+-- view triggers.instances shows the slots that are set as metadata.timestamps,
 -- written as to_jsonb(now()) writes them.
 SELECT triggers._stamp('{}', 'unstarted') = ARRAY[NULL, now(), now()]::timestamptz[] AS from_empty;
 SELECT s[1] = '2020-01-01' AS created_kept, s[2] = now() AS last_modified_is_now,
@@ -12,11 +12,6 @@ SELECT cardinality(triggers._stamp('{2020-01-01}', 'abandoned')) AS last_slot,
 SELECT triggers._stamp('{}', 'done');
 SELECT triggers._stamp('{{2020-01-01}}', 'running');
 SELECT triggers._stamp(NULL, 'running') IS NULL AS null_in_null_out;
-SELECT triggers._timestamps('{}') AS none,
-       triggers._timestamps(ARRAY['2020-01-01 10:00+00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                                  '2020-01-02 11:00:00.5+00']::timestamptz[]) AS first_and_last;
-SELECT triggers._timestamps(triggers._stamp(ARRAY[now(), now()], 'finished')) ->> 'finished' = to_jsonb(now()) #>> '{}'
-  AS as_to_jsonb_writes;
 -- a new instance scheduled at once (built in C by the fire path) shows its four
 -- timestamps, the time of the fire's transaction, with {"depth": 0}
 SELECT triggers_configure('ms1', '{"t": {"after": [], "andEvery": "go", "run": "r", "using": "ms"}}');
@@ -47,3 +42,13 @@ FROM triggers.instances WHERE session = 'ms2';
 SELECT triggers_fire('ms2', 'b');
 SELECT status, ARRAY(SELECT jsonb_object_keys(metadata -> 'timestamps') ORDER BY 1) AS stamps
 FROM triggers.instances WHERE session = 'ms2';
+-- every status has its own slot, named as the status in the view
+SELECT triggers_configure('ms3', '{"t": {"after": ["x", "z"], "run": "r", "using": "ms3"}}');
+BEGIN;
+SELECT triggers_fire('ms3', 'x');
+SELECT count(triggers_set_status('ms3', 't#0', s))
+FROM unnest(ARRAY['abandoned', 'skipped', 'replayed', 'failed', 'finished', 'running', 'scheduled']) AS s;
+SELECT ARRAY(SELECT jsonb_object_keys(metadata -> 'timestamps') ORDER BY 1) AS stamps,
+       (SELECT bool_and(value = to_jsonb(now())) FROM jsonb_each(metadata -> 'timestamps')) AS all_now
+FROM triggers.instances WHERE session = 'ms3';
+COMMIT;

@@ -238,13 +238,6 @@ CREATE FUNCTION triggers._stamp(stamps timestamptz[], status text) RETURNS times
   LANGUAGE C STABLE STRICT SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION triggers._stamp(timestamptz[], text) IS 'internal: records a status change time';
 
--- The stamps as the metadata.timestamps object the views show.
-CREATE FUNCTION triggers._timestamps(stamps timestamptz[]) RETURNS jsonb
-  AS 'MODULE_PATHNAME', 'triggers_timestamps'
-  LANGUAGE C STABLE STRICT SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION triggers._timestamps(timestamptz[]) IS
-  'internal: an instance''s stamps as metadata.timestamps ({"created": ..., "<status>": ...})';
-
 -- User-supplied metadata: an object without "timestamps" (the engine keeps those).
 CREATE FUNCTION triggers._user_metadata(value jsonb, name text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -947,8 +940,14 @@ COMMENT ON FUNCTION @extschema@.triggers_resolve_logs(text, text) IS
 CREATE VIEW triggers.instances AS
 SELECT i.session, i.task OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||) i.n::text AS instance,
        i.task, i.n, i.status, i.kwargs, i.abandon_state,
-       i.metadata OPERATOR(pg_catalog.||)
-         pg_catalog.jsonb_build_object('timestamps', triggers._timestamps(i.stamps)) AS metadata,
+       -- the stamps' slots (src/pg/status_stamps.cpp) as metadata.timestamps, with
+       -- built-in functions only: whoever may read the view may call them
+       i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('timestamps',
+         pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+           'created', i.stamps[1], 'lastModified', i.stamps[2], 'unstarted', i.stamps[3],
+           'scheduled', i.stamps[4], 'running', i.stamps[5], 'finished', i.stamps[6],
+           'failed', i.stamps[7], 'replayed', i.stamps[8], 'skipped', i.stamps[9],
+           'abandoned', i.stamps[10]))) AS metadata,
        i.status OPERATOR(pg_catalog.=) ANY (ARRAY['finished', 'skipped', 'replayed', 'abandoned']::text[])
          AS is_resolved,
        i.task_id
@@ -993,9 +992,8 @@ BEGIN
     'instances', coalesce((
       SELECT jsonb_object_agg(i.task || '#' || i.n, jsonb_build_object(
                'task', i.task, 'status', i.status, 'kwargs', i.kwargs,
-               'abandonState', to_jsonb(i.abandon_state),
-               'metadata', i.metadata || jsonb_build_object('timestamps', triggers._timestamps(i.stamps))))
-      FROM triggers.instance AS i WHERE i.session = $1), '{}'),
+               'abandonState', to_jsonb(i.abandon_state), 'metadata', i.metadata))
+      FROM triggers.instances AS i WHERE i.session = $1), '{}'),
     'metadata', jsonb_build_object('latest_kwargs', coalesce((
       SELECT jsonb_object_agg(l.trigger, l.kwargs)
       FROM (SELECT DISTINCT ON (e.trigger) e.trigger, e.kwargs FROM triggers.event AS e

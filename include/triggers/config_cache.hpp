@@ -16,6 +16,8 @@ struct TaskConfig {
   const char *task_name, *every, *queue_name; /* every: NULL when none */
   bool has_with_params;
   bool only_this_trigger; /* after is all T (or empty) and unless is empty */
+  bool trigger_in_after;  /* T is one of after */
+  bool has_unless;
 };
 
 struct TaskList {

@@ -1,7 +1,7 @@
 /*
  * instance_probe.hpp — what a fire needs to know about a task's instances in
- * a session before applying itself: the highest instance number and whether
- * any instance is unstarted.  Two index lookups, done directly (a SELECT
+ * a session before applying itself: the highest instance number and how
+ * many instances are unstarted.  Two index lookups, done directly (a SELECT
  * would cost several times more to start than to run).
  * May raise: call from frames that own nothing, with the session row locked.
  */
@@ -15,6 +15,7 @@ struct InstanceProbe {
   bool any;           /* the task has instances in the session */
   int highest_n;      /* when any */
   bool has_unstarted;
+  int unstarted;      /* how many */
 };
 
 /* Sees this transaction's earlier changes (it advances the command counter). */

@@ -6,7 +6,8 @@
  * rewrites no JSON.  triggers.instances shows them as metadata.timestamps.
  *
  * Slots (1-based, as in SQL): 1 created, 2 lastModified, then one per status
- * in the order of kStatusNames (3 unstarted ... 10 abandoned).
+ * in this order: 3 unstarted, 4 scheduled, 5 running, 6 finished, 7 failed,
+ * 8 replayed, 9 skipped, 10 abandoned (the view triggers.instances names them).
  * May raise: call from frames that own nothing.
  */
 #pragma once
@@ -20,9 +21,6 @@ extern "C" {
 namespace triggers {
 
 constexpr int kStampSlots = 10;
-
-/* The JSON key of each slot (index = slot - 1). */
-extern const char *const kStampNames[kStampSlots];
 
 /* The stamps of an instance created at `now` and scheduled at once:
  * created, lastModified, unstarted and scheduled. */

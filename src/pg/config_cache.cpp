@@ -52,17 +52,18 @@ void Forget(Entry *e) {
  */
 void MarkStale(Datum, Oid) { stale = true; }
 
-/* True when every element of the text[] `after` equals `trigger` and `unless` is empty. */
-bool OnlyThisTrigger(Datum after, Datum unless, const char *trigger) {
-  if (ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(unless)), ARR_DIMS(DatumGetArrayTypeP(unless))) > 0)
-    return false;
+bool IsEmpty(Datum array) {
+  return ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(array)), ARR_DIMS(DatumGetArrayTypeP(array))) == 0;
+}
+
+/* How many elements of the text[] `after` equal `trigger`, and how many it has. */
+void CountTrigger(Datum after, const char *trigger, int *equal, int *count) {
   Datum *items;
   bool *nulls;
-  int count;
-  deconstruct_array(DatumGetArrayTypeP(after), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, &count);
-  for (int i = 0; i < count; ++i)
-    if (strcmp(TextDatumGetCString(items[i]), trigger) != 0) return false;
-  return true;
+  deconstruct_array(DatumGetArrayTypeP(after), TEXTOID, -1, false, TYPALIGN_INT, &items, &nulls, count);
+  *equal = 0;
+  for (int i = 0; i < *count; ++i)
+    if (strcmp(TextDatumGetCString(items[i]), trigger) == 0) ++*equal;
 }
 
 /* Copies row `row` of the current SPI result into `out`, in the current context. */
@@ -85,7 +86,11 @@ void CopyTask(int row, const char *trigger, triggers::TaskConfig *out) {
   out->task_name = TextDatumGetCString(v[0]);
   out->every = isnull[3] ? nullptr : TextDatumGetCString(v[3]);
   out->queue_name = TextDatumGetCString(v[4]);
-  out->only_this_trigger = OnlyThisTrigger(v[1], v[2], trigger);
+  int equal, count;
+  CountTrigger(v[1], trigger, &equal, &count);
+  out->has_unless = !IsEmpty(v[2]);
+  out->trigger_in_after = equal > 0;
+  out->only_this_trigger = equal == count && !out->has_unless;
 }
 
 void Load(Entry *e, int64 config_id, Datum trigger) {

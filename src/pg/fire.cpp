@@ -104,6 +104,25 @@ const char *const kApplySql =
     "                            ORDER BY t.n) FILTER (WHERE t.status = 'scheduled') AS scheduled "
     "FROM t";
 
+/*
+ * Step 1 for existing instances in the common case (no unless, no
+ * withParams, T one of after): one UPDATE of the unstarted instances that
+ * lack T; those it completes are scheduled (their queue rows are inserted
+ * directly).  Parameters: $1 session, $2 task, $3 trigger, $4 kwargs, $5 after.
+ */
+#define WITH_T "(i.kwargs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object($3::text, $4::jsonb))"
+#define COMPLETE WITH_T " OPERATOR(pg_catalog.?&) $5"
+const char *const kApplySimpleSql =
+    "UPDATE triggers.instance AS i SET kwargs = " WITH_T ", "
+    "  status = CASE WHEN " COMPLETE " THEN 'scheduled' ELSE 'unstarted' END, "
+    "  task_id = CASE WHEN " COMPLETE " THEN pg_catalog.nextval('triggers.task_id_seq') ELSE i.task_id END, "
+    "  answer = CASE WHEN " COMPLETE " THEN NULL ELSE i.answer END, "
+    "  stamps = CASE WHEN " COMPLETE " THEN triggers._stamp(i.stamps, 'scheduled') ELSE i.stamps END "
+    "WHERE i.session = $1 AND i.task = $2 AND i.waiting AND NOT i.kwargs OPERATOR(pg_catalog.?) $3 "
+    "RETURNING i.n, i.status = 'scheduled', i.kwargs, i.task_id";
+#undef COMPLETE
+#undef WITH_T
+
 /* Steps 1-2 for a new instance: seeded with the latest kwargs fired before $10. */
 const char *const kNewInstanceSql =
     "WITH v AS (SELECT "
@@ -131,7 +150,7 @@ const char *const kNewInstanceSql =
     "SELECT t.n, t.status FROM t";
 
 struct Plans {
-  SPIPlanPtr bump, lock, apply, new_instance, queue_fast, instance_fast;
+  SPIPlanPtr bump, lock, apply, apply_simple, new_instance, queue_fast, instance_fast;
 };
 Plans plans;
 
@@ -146,6 +165,7 @@ void PreparePlans() {
   plans.bump = triggers::PrepareKept(kBumpSql, 1, lock_types);
   plans.lock = triggers::PrepareKept(kLockSql, 1, lock_types);
   plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
+  plans.apply_simple = triggers::PrepareKept(kApplySimpleSql, 5, step_types);
   plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
   plans.queue_fast = triggers::PrepareKept(kQueueFastSql, 8, queue_types);
   plans.instance_fast = triggers::PrepareKept(kInstanceFastSql, 6, instance_types);
@@ -192,20 +212,58 @@ void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls
   if (strcmp(TextDatumGetCString(triggers::ResultColumn(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, n);
 }
 
+/* The queue row of instance n, scheduled with `kwargs` as task_id (no withParams to merge). */
+void InsertQueueRow(const triggers::TaskConfig *t, Datum session, int n, Datum kwargs, Datum task_id) {
+  Datum queue[10] = {task_id,         t->queue, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+                     session,         t->task,  Int32GetDatum(n),
+                     t->run,          kwargs,   Int32GetDatum(0),
+                     (Datum)0};
+  const bool queue_nulls[10] = {false, false, false, false, false, false, false, false, false, true};
+  triggers::InsertRow("queue", kQueueColumns, 10, queue, queue_nulls);
+}
+
 /* NewScheduled without withParams: the queue and instance rows, inserted directly. */
 void InsertScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, int n) {
   Datum task_id = Int64GetDatum(triggers::NextValue("task_id_seq"));
   TimestampTz now = GetCurrentTransactionStartTimestamp();
   Datum fired = triggers::JsonbPair(trigger, kwargs);
-  Datum queue[10] = {task_id, t->queue, TimestampTzGetDatum(now), session, t->task, Int32GetDatum(n),
-                     t->run, fired, Int32GetDatum(0), (Datum)0};
-  const bool queue_nulls[10] = {false, false, false, false, false, false, false, false, false, true};
-  triggers::InsertRow("queue", kQueueColumns, 10, queue, queue_nulls);
+  InsertQueueRow(t, session, n, fired, task_id);
   Datum instance[11] = {session,       t->task, Int32GetDatum(n), CStringGetTextDatum("scheduled"), fired,
                         PointerGetDatum(construct_empty_array(TEXTOID)), triggers::InitialMetadata(),
                         triggers::ScheduledStamps(now), task_id, (Datum)0, BoolGetDatum(false)};
   const bool instance_nulls[11] = {false, false, false, false, false, false, false, false, false, true, false};
   triggers::InsertRow("instance", kInstanceColumns, 11, instance, instance_nulls);
+}
+
+/*
+ * kApplySimpleSql for task t (no unless, no withParams): true when T was
+ * applied to an unstarted instance; the instances it scheduled go to `out`,
+ * in instance order.  *covered: every unstarted instance lacked T (one that
+ * has T already, after a reconfiguration, is left to kApplySql).
+ */
+bool ApplySimple(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, int unstarted,
+                 Scheduled *out, bool *covered) {
+  *covered = !t->trigger_in_after; /* then nothing applies, and there is no unless to abandon on */
+  if (*covered) return false;
+  Datum values[5] = {session, t->task, trigger, kwargs, t->after};
+  triggers::RunPlan(plans.apply_simple, values, "     ", SPI_OK_UPDATE_RETURNING);
+  SPITupleTable *rows = SPI_tuptable;
+  uint64 count = SPI_processed;
+  int *scheduled = static_cast<int *>(palloc(sizeof(int) * (count + 1)));
+  int nscheduled = 0;
+  for (uint64 r = 0; r < count; ++r) {
+    bool isnull;
+    if (!DatumGetBool(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull))) continue;
+    int n = DatumGetInt32(SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull));
+    InsertQueueRow(t, session, n, SPI_getbinval(rows->vals[r], rows->tupdesc, 3, &isnull),
+                   SPI_getbinval(rows->vals[r], rows->tupdesc, 4, &isnull));
+    int at = nscheduled++;
+    for (; at > 0 && scheduled[at - 1] > n; --at) scheduled[at] = scheduled[at - 1];
+    scheduled[at] = n;
+  }
+  for (int i = 0; i < nscheduled; ++i) Add(out, t->task_name, scheduled[i]);
+  *covered = count == static_cast<uint64>(unstarted);
+  return count > 0;
 }
 
 /* The new instance number n of a task that only waits for T, scheduled at once. */
@@ -236,9 +294,12 @@ bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, co
   int before = out->count;
   triggers::InstanceProbe probe = triggers::ProbeInstances(session, t->task);
   bool applied = false, isnull;
-  if (probe.has_unstarted) {
+  bool covered = false;
+  if (probe.has_unstarted && !t->has_unless && !t->has_with_params)
+    applied = ApplySimple(t, session, trigger, kwargs, probe.unstarted, out, &covered);
+  if (probe.has_unstarted && !covered) {
     triggers::RunPlan(plans.apply, values, nulls, SPI_OK_SELECT);
-    applied = DatumGetBool(triggers::ResultColumn(1, &isnull));
+    applied = DatumGetBool(triggers::ResultColumn(1, &isnull)) || applied;
     Datum names = triggers::ResultColumn(2, &isnull);
     if (!isnull) AddArray(out, names);
   }

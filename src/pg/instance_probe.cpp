@@ -1,7 +1,7 @@
 /*
  * instance_probe.cpp — see instance_probe.hpp.  The highest n is the first
  * entry of a backward scan of the primary key (session, task, n); an
- * unstarted instance is any entry of the partial index on (session, task)
+ * unstarted instance is an entry of the partial index on (session, task)
  * WHERE waiting.  Scan keys carry the index's collation, so the lookups agree
  * with the index order whatever the database's default collation.
  * PostgreSQL contracts used: src/include/access/genam.h (systable scans work
@@ -47,6 +47,19 @@ HeapTuple FirstRow(Relation heap, const char *index_name, Snapshot snapshot, Dat
   return *copy;
 }
 
+/* How many rows the index range holds (visible to `snapshot`). */
+int CountRows(Relation heap, const char *index_name, Snapshot snapshot, Datum session, Datum task) {
+  Relation index = index_open(triggers::ExtensionRelation(index_name), AccessShareLock);
+  ScanKeyData keys[2];
+  SessionTaskKeys(keys, index, session, task);
+  SysScanDesc scan = systable_beginscan_ordered(heap, index, snapshot, 2, keys);
+  int count = 0;
+  while (systable_getnext_ordered(scan, ForwardScanDirection) != nullptr) ++count;
+  systable_endscan_ordered(scan);
+  index_close(index, NoLock);
+  return count;
+}
+
 }  // namespace
 
 namespace triggers {
@@ -55,7 +68,7 @@ InstanceProbe ProbeInstances(Datum session, Datum task) {
   CommandCounterIncrement(); /* this transaction's earlier inserts become visible */
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   Relation heap = table_open(triggers::ExtensionRelation("instance"), AccessShareLock);
-  InstanceProbe probe{false, 0, false};
+  InstanceProbe probe{false, 0, false, 0};
   HeapTuple last;
   if (FirstRow(heap, "instance_pkey", snapshot, session, task, BackwardScanDirection, &last) != nullptr) {
     bool isnull;
@@ -63,10 +76,8 @@ InstanceProbe ProbeInstances(Datum session, Datum task) {
     AttrNumber n = get_attnum(RelationGetRelid(heap), "n");
     probe.highest_n = DatumGetInt32(heap_getattr(last, n, RelationGetDescr(heap), &isnull));
   }
-  HeapTuple unstarted;
-  probe.has_unstarted =
-      probe.any && FirstRow(heap, "instance_unstarted", snapshot, session, task, ForwardScanDirection,
-                            &unstarted) != nullptr;
+  probe.unstarted = probe.any ? CountRows(heap, "instance_unstarted", snapshot, session, task) : 0;
+  probe.has_unstarted = probe.unstarted > 0;
   table_close(heap, NoLock);
   UnregisterSnapshot(snapshot);
   return probe;

@@ -1,6 +1,6 @@
 /*
- * status_stamps.cpp — see status_stamps.hpp: triggers._stamp (a status
- * change) and triggers._timestamps (the JSON object the views show).
+ * status_stamps.cpp — see status_stamps.hpp: triggers._stamp, a status
+ * change.
  * This file owns no C++ objects: every frame may be unwound by ereport.
  */
 #include "triggers/status_stamps.hpp"
@@ -10,19 +10,15 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
-#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 }
 
-namespace triggers {
-
-const char *const kStampNames[kStampSlots] = {"created", "lastModified", "unstarted", "scheduled", "running",
-                                              "finished", "failed",       "replayed",  "skipped",   "abandoned"};
-
-}  // namespace triggers
-
 namespace {
+
+/* The slots' names; the view triggers.instances spells the same order out. */
+const char *const kStampNames[triggers::kStampSlots] = {"created",  "lastModified", "unstarted", "scheduled",
+                                                        "running",  "finished",     "failed",    "replayed",
+                                                        "skipped",  "abandoned"};
 
 constexpr int kLastModifiedSlot = 2;
 constexpr int kFirstStatusSlot = 3;
@@ -32,7 +28,7 @@ int StatusSlot(text *name) {
   const char *chars = VARDATA_ANY(name);
   size_t length = VARSIZE_ANY_EXHDR(name);
   for (int slot = kFirstStatusSlot; slot <= triggers::kStampSlots; ++slot) {
-    const char *candidate = triggers::kStampNames[slot - 1];
+    const char *candidate = kStampNames[slot - 1];
     if (strlen(candidate) == length && memcmp(candidate, chars, length) == 0) return slot;
   }
   ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -86,31 +82,4 @@ TRIGGERS_FUNCTION(triggers_stamp) {
   values[kLastModifiedSlot - 1] = values[slot - 1] = now;
   nulls[kLastModifiedSlot - 1] = nulls[slot - 1] = false;
   PG_RETURN_DATUM(StampArray(values, nulls, count));
-}
-
-/*
- * triggers._timestamps(stamps timestamptz[]) returns jsonb: the object shown
- * as metadata.timestamps, {"created": ..., "lastModified": ..., "<status>": ...}
- * for the slots that are set, each written as to_jsonb(timestamptz) writes it.
- */
-TRIGGERS_FUNCTION(triggers_timestamps) {
-  Datum *values;
-  bool *nulls;
-  int count;
-  deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-                    &values, &nulls, &count);
-  JsonbParseState *state = nullptr;
-  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-  for (int i = 0; i < Min(count, triggers::kStampSlots); ++i) {
-    if (nulls[i]) continue;
-    JsonbValue key, value;
-    key.type = value.type = jbvString;
-    key.val.string.val = const_cast<char *>(triggers::kStampNames[i]);
-    key.val.string.len = static_cast<int>(strlen(triggers::kStampNames[i]));
-    value.val.string.val = JsonEncodeDateTime(nullptr, values[i], TIMESTAMPTZOID, nullptr);
-    value.val.string.len = static_cast<int>(strlen(value.val.string.val));
-    pushJsonbValue(&state, WJB_KEY, &key);
-    pushJsonbValue(&state, WJB_VALUE, &value);
-  }
-  PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, nullptr)));
 }
