@@ -410,6 +410,9 @@ DECLARE
   v_scheduled text[] := '{}';
 BEGIN
   UPDATE triggers.session AS s SET config_id = p_new WHERE s.session = p_session;
+  -- queued instances follow their task's current configuration: claims hand out its run
+  UPDATE triggers.queue AS q SET run = c.run FROM triggers.config_task AS c
+  WHERE q.session = p_session AND c.config_id = p_new AND c.task = q.task AND q.run IS DISTINCT FROM c.run;
   SELECT coalesce(array_agg(c.task), '{}') INTO v_added FROM triggers.config_task AS c
   WHERE c.config_id = p_new
     AND (p_old IS NULL OR NOT EXISTS (SELECT FROM triggers.config_task AS o
@@ -691,12 +694,8 @@ BEGIN
         stamps[2] = now(), stamps[5] = now()
     FROM claimed AS c WHERE i.session = c.session AND i.task = c.task AND i.n = c.n
   )
-  -- instances follow the current configuration of their task: its run, now
-  SELECT c.task_id, c.session, c.task || '#' || c.n, c.task,
-         coalesce((SELECT t.run FROM triggers.session AS s
-                   JOIN triggers.config_task AS t ON t.config_id = s.config_id AND t.task = c.task
-                   WHERE s.session = c.session), c.run),
-         c.queue, c.kwargs, c.attempt
+  -- c.run follows the task's current configuration (triggers._reconfigure)
+  SELECT c.task_id, c.session, c.task || '#' || c.n, c.task, c.run, c.queue, c.kwargs, c.attempt
   FROM claimed AS c
   ORDER BY c.task_id;
 END $$;
