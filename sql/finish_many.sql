@@ -40,3 +40,28 @@ SET LOCAL synchronous_commit = off;
 SELECT cardinality(triggers_finish(task_id)) FROM fm_sync;
 SHOW synchronous_commit;
 COMMIT;
+-- ids in any order, a repeated id answered once (its first result): each result
+-- lands on its own instance
+SELECT triggers_fire('fm-2', 'go'), triggers_fire('fm-2', 'go'), triggers_fire('fm-2', 'go');
+CREATE TEMP TABLE fm_order AS SELECT * FROM triggers_claim('w', '{fm}', 10);
+SELECT cardinality(triggers_finish_many(
+         array_agg(task_id ORDER BY task_id DESC) || min(task_id),
+         array_agg(jsonb_build_object('for', instance) ORDER BY task_id DESC) || '{"for": "repeat"}'::jsonb))
+FROM fm_order;
+SELECT o.instance, i.metadata -> 'result' ->> 'for' = o.instance AS own_result
+FROM fm_order AS o JOIN triggers.instances AS i ON i.session = o.session AND i.instance = o.instance
+ORDER BY o.task_id;
+-- results too big for the instance's page: the new versions go to other pages
+-- (not HOT updates), with their index entries
+SELECT count(triggers_fire('fm-2', 'go')) FROM generate_series(1, 20);
+CREATE TEMP TABLE fm_big AS SELECT * FROM triggers_claim('w', '{fm}', 20);
+BEGIN;
+SELECT cardinality(triggers_finish_many(array_agg(task_id),
+         array_agg(jsonb_build_object('pad', (SELECT string_agg(md5(g::text || instance), '') FROM generate_series(1, 45) AS g)))))
+FROM fm_big;
+SELECT n_tup_upd > n_tup_hot_upd AS some_not_hot FROM pg_stat_xact_user_tables WHERE relid = 'triggers.instance'::regclass;
+COMMIT;
+SELECT count(*) AS finished_with_result FROM fm_big AS b
+JOIN triggers.instances AS i ON i.session = b.session AND i.instance = b.instance
+WHERE i.status = 'finished' AND length(i.metadata -> 'result' ->> 'pad') = 45 * 32;
+SELECT count(*) AS found_by_task_id FROM fm_big AS b JOIN triggers.instance AS i ON i.task_id = b.task_id;

@@ -35,7 +35,8 @@ const char *const kLockSql =
 
 /*
  * Takes the claimed deliveries of $1 off the queue, finishes their instances
- * with their results ($2[i] for $1[i]) and counts one fire (the task's name)
+ * with their results ($2[i] for $1[i]; $1 is sorted and distinct, so
+ * width_bucket finds i by binary search) and counts one fire (the task's name)
  * per delivery in its session.  One row per session, in session order: its
  * configuration, its fire count before the batch, and the ids and tasks it
  * finished, in id order (the k-th is fire before + k).  Plain joins on keys
@@ -48,7 +49,7 @@ const char *const kTakeSql =
     "           RETURNING q.task_id, q.session, q.task, q.n), "
     "u AS (UPDATE triggers.instance AS i SET status = 'finished', answer = 'finish', "
     "      metadata = i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', "
-    "                 $2[pg_catalog.array_position($1, d.task_id)]), "
+    "                 $2[pg_catalog.width_bucket(d.task_id, $1)]), "
     "      stamps[2] = pg_catalog.now(), stamps[6] = pg_catalog.now() " /* triggers._stamp(i.stamps, 'finished') */
     "      FROM d WHERE i.session = d.session AND i.task = d.task AND i.n = d.n "
     "      RETURNING d.task_id, d.session, d.task), "
@@ -97,22 +98,64 @@ void Accumulate(ArrayBuildState *acc, Datum names, MemoryContext context) {
   for (int i = 0; i < count; ++i) accumArrayResult(acc, items[i], false, TEXTOID, context);
 }
 
-/* The deliveries of one batch: ids[i] answered with results[i]; taken[i] once taken. */
+/* The deliveries of one batch, distinct and sorted: ids[i] answered with results[i]; taken[i] once taken. */
 struct Batch {
   Datum *ids, *results;
   bool *taken;
   int count;
 };
 
+struct Answer {
+  int64 id;
+  int position; /* in the caller's arrays */
+  Datum result;
+};
+
+int CompareAnswers(const void *a, const void *b) {
+  const Answer *x = static_cast<const Answer *>(a), *y = static_cast<const Answer *>(b);
+  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  return x->position - y->position;
+}
+
+/* The batch of ids[i] answered with results[i]: sorted by id, the first answer of a repeated id kept. */
+Batch SortedBatch(Datum ids, Datum results) {
+  Datum *id_items, *result_items;
+  int count;
+  deconstruct_array(DatumGetArrayTypeP(ids), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &id_items, nullptr,
+                    &count);
+  deconstruct_array(DatumGetArrayTypeP(results), JSONBOID, -1, false, TYPALIGN_INT, &result_items, nullptr,
+                    &count);
+  Answer *answers = static_cast<Answer *>(palloc(sizeof(Answer) * Max(count, 1)));
+  for (int i = 0; i < count; ++i) answers[i] = Answer{DatumGetInt64(id_items[i]), i, result_items[i]};
+  qsort(answers, count, sizeof(Answer), CompareAnswers);
+  Batch batch{static_cast<Datum *>(palloc(sizeof(Datum) * Max(count, 1))),
+              static_cast<Datum *>(palloc(sizeof(Datum) * Max(count, 1))),
+              static_cast<bool *>(palloc0(sizeof(bool) * Max(count, 1))), 0};
+  for (int i = 0; i < count; ++i) {
+    if (i > 0 && answers[i].id == answers[i - 1].id) continue;
+    batch.ids[batch.count] = Int64GetDatum(answers[i].id);
+    batch.results[batch.count++] = answers[i].result;
+  }
+  return batch;
+}
+
+/* The position of `id` in the batch (it is there: the batch's own ids were taken). */
+int Find(const Batch *batch, int64 id) {
+  int low = 0, high = batch->count - 1;
+  while (low < high) {
+    int middle = (low + high) / 2;
+    if (DatumGetInt64(batch->ids[middle]) < id) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
 /* The fire of delivery `id` of `task` (its k-th in the session: seq), recorded and applied in its own SPI level. */
 void Cascade(Batch *batch, Datum id, Datum session, Datum task, Datum config, bool config_null, int64 seq,
              ArrayBuildState *acc, MemoryContext result_context) {
-  Datum result = (Datum)0;
-  for (int i = 0; i < batch->count; ++i)
-    if (DatumGetInt64(batch->ids[i]) == DatumGetInt64(id)) {
-      if (result == (Datum)0) result = batch->results[i];
-      batch->taken[i] = true;
-    }
+  int at = Find(batch, DatumGetInt64(id));
+  Datum result = batch->results[at];
+  batch->taken[at] = true;
   triggers::RecordEvent(session, task, Int64GetDatum(seq), result);
   if (config_null) return;
   SPI_connect();
@@ -144,18 +187,15 @@ void CascadeSession(Batch *batch, SPITupleTable *taken, uint64 row, ArrayBuildSt
  * per id); returns the text[] of instances the cascades scheduled.
  */
 Datum FinishBatch(Datum ids, Datum results, MemoryContext result_context) {
-  Batch batch;
-  deconstruct_array(DatumGetArrayTypeP(ids), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &batch.ids, nullptr,
-                    &batch.count);
-  deconstruct_array(DatumGetArrayTypeP(results), JSONBOID, -1, false, TYPALIGN_INT, &batch.results, nullptr,
-                    &batch.count);
-  batch.taken = static_cast<bool *>(palloc0(sizeof(bool) * Max(batch.count, 1)));
+  Batch batch = SortedBatch(ids, results);
+  Datum sorted[2] = {PointerGetDatum(construct_array(batch.ids, batch.count, INT8OID, 8, FLOAT8PASSBYVAL,
+                                                     TYPALIGN_DOUBLE)),
+                     PointerGetDatum(construct_array(batch.results, batch.count, JSONBOID, -1, false, TYPALIGN_INT))};
   ArrayBuildState *acc = initArrayResult(TEXTOID, result_context, false);
   SPI_connect();
   PreparePlans();
-  triggers::RunPlan(plans.lock, &ids, " ", SPI_OK_SELECT);
-  Datum take[2] = {ids, results};
-  triggers::RunPlan(plans.take, take, "  ", SPI_OK_SELECT);
+  triggers::RunPlan(plans.lock, sorted, " ", SPI_OK_SELECT);
+  triggers::RunPlan(plans.take, sorted, "  ", SPI_OK_SELECT);
   SPITupleTable *taken = SPI_tuptable;
   uint64 sessions = SPI_processed;
   for (uint64 row = 0; row < sessions; ++row) CascadeSession(&batch, taken, row, acc, result_context);

@@ -11,6 +11,7 @@
 #include "triggers/row_insert.hpp"
 #include "triggers/spi_plans.hpp"
 #include "triggers/status_stamps.hpp"
+#include "triggers/table_layout.hpp"
 #include "triggers/wakeup.hpp"
 
 extern "C" {
@@ -36,9 +37,6 @@ const char *const kLockSql =
     "ON CONFLICT (session) DO UPDATE SET fires = s.fires + 1, last_activity = pg_catalog.now() "
     "RETURNING s.config_id, s.fires";
 
-/* Every fire is recorded (before it is applied: "earlier fires" are those with seq < this one). */
-const char *const kEventColumns[] = {"session", "trigger", "seq", "kwargs", "fired_at"};
-
 /*
  * The common case: a task that waits only for T (after is T or empty, no
  * unless) and has no unstarted instance gets a new instance when it has none
@@ -46,10 +44,6 @@ const char *const kEventColumns[] = {"session", "trigger", "seq", "kwargs", "fir
  * inserted directly (row_insert.hpp), or with withParams to merge, two plain
  * statements.
  */
-const char *const kQueueColumns[] = {"task_id", "queue", "visible_at", "session", "task",
-                                     "n",       "run",   "kwargs",     "attempt", "worker"};
-const char *const kInstanceColumns[] = {"session",       "task",     "n",      "status",  "kwargs", "abandon_state",
-                                        "metadata",      "stamps",   "task_id", "answer", "waiting"};
 const char *const kQueueFastSql =
     "INSERT INTO triggers.queue (task_id, queue, visible_at, session, task, n, run, kwargs) "
     "VALUES (pg_catalog.nextval('triggers.task_id_seq'), $5, pg_catalog.now(), $1, $2, $6, $7, "
@@ -212,14 +206,14 @@ void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls
   if (strcmp(TextDatumGetCString(triggers::ResultColumn(2, &isnull)), "scheduled") == 0) Add(out, t->task_name, n);
 }
 
-/* The queue row of instance n, scheduled with `kwargs` as task_id (no withParams to merge). */
+/* The queue row of instance n, claimable now as delivery task_id with `kwargs` (no withParams to merge). */
 void InsertQueueRow(const triggers::TaskConfig *t, Datum session, int n, Datum kwargs, Datum task_id) {
   Datum queue[10] = {task_id,         t->queue, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
                      session,         t->task,  Int32GetDatum(n),
                      t->run,          kwargs,   Int32GetDatum(0),
                      (Datum)0};
   const bool queue_nulls[10] = {false, false, false, false, false, false, false, false, false, true};
-  triggers::InsertRow("queue", kQueueColumns, 10, queue, queue_nulls);
+  triggers::InsertRow("queue", triggers::kQueueColumns, triggers::kQueueColumnCount, queue, queue_nulls);
 }
 
 /* NewScheduled without withParams: the queue and instance rows, inserted directly. */
@@ -232,7 +226,7 @@ void InsertScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger
                         PointerGetDatum(construct_empty_array(TEXTOID)), triggers::InitialMetadata(),
                         triggers::ScheduledStamps(now), task_id, (Datum)0, BoolGetDatum(false)};
   const bool instance_nulls[11] = {false, false, false, false, false, false, false, false, false, true, false};
-  triggers::InsertRow("instance", kInstanceColumns, 11, instance, instance_nulls);
+  triggers::InsertRow("instance", triggers::kInstanceColumns, triggers::kInstanceColumnCount, instance, instance_nulls);
 }
 
 /*
@@ -352,7 +346,7 @@ Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum 
 void RecordEvent(Datum session, Datum trigger, Datum seq, Datum kwargs) {
   Datum event[5] = {session, trigger, seq, kwargs, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};
   const bool event_nulls[5] = {false, false, false, false, false};
-  triggers::InsertRow("event", kEventColumns, 5, event, event_nulls);
+  triggers::InsertRow("event", triggers::kEventColumns, triggers::kEventColumnCount, event, event_nulls);
 }
 
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {

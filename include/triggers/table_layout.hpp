@@ -1,0 +1,35 @@
+/*
+ * table_layout.hpp — the columns of the tables the hot paths write directly
+ * (row_insert.hpp, row_update.hpp), in table order, as sql/triggers--0.1.sql
+ * creates them.  Every direct write checks the table against its list
+ * (CheckLayout), so a schema change cannot silently misplace a value.
+ */
+#pragma once
+
+namespace triggers {
+
+inline constexpr const char *kEventColumns[] = {"session", "trigger", "seq", "kwargs", "fired_at"};
+enum EventColumn { kEventSession, kEventTrigger, kEventSeq, kEventKwargs, kEventFiredAt, kEventColumnCount };
+
+inline constexpr const char *kQueueColumns[] = {"task_id", "queue", "visible_at", "session", "task",
+                                                "n",       "run",   "kwargs",     "attempt", "worker"};
+enum QueueColumn {
+  kQueueTaskId, kQueueQueue, kQueueVisibleAt, kQueueSession, kQueueTask,
+  kQueueN,      kQueueRun,   kQueueKwargs,    kQueueAttempt, kQueueWorker, kQueueColumnCount
+};
+
+inline constexpr const char *kInstanceColumns[] = {"session",  "task",   "n",       "status", "kwargs", "abandon_state",
+                                                   "metadata", "stamps", "task_id", "answer", "waiting"};
+enum InstanceColumn {
+  kInstanceSession,  kInstanceTask,   kInstanceN,      kInstanceStatus, kInstanceKwargs,  kInstanceAbandonState,
+  kInstanceMetadata, kInstanceStamps, kInstanceTaskId, kInstanceAnswer, kInstanceWaiting, kInstanceColumnCount
+};
+
+inline constexpr const char *kSessionColumns[] = {"session", "workflow", "config_id", "fires", "created_at",
+                                                  "last_activity"};
+enum SessionColumn {
+  kSessionSession, kSessionWorkflow, kSessionConfigId, kSessionFires, kSessionCreatedAt, kSessionLastActivity,
+  kSessionColumnCount
+};
+
+}  // namespace triggers
