@@ -118,13 +118,7 @@ int CompareAnswers(const void *a, const void *b) {
 }
 
 /* The batch of ids[i] answered with results[i]: sorted by id, the first answer of a repeated id kept. */
-Batch SortedBatch(Datum ids, Datum results) {
-  Datum *id_items, *result_items;
-  int count;
-  deconstruct_array(DatumGetArrayTypeP(ids), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &id_items, nullptr,
-                    &count);
-  deconstruct_array(DatumGetArrayTypeP(results), JSONBOID, -1, false, TYPALIGN_INT, &result_items, nullptr,
-                    &count);
+Batch SortedBatch(const Datum *id_items, const Datum *result_items, int count) {
   Answer *answers = static_cast<Answer *>(palloc(sizeof(Answer) * Max(count, 1)));
   for (int i = 0; i < count; ++i) answers[i] = Answer{DatumGetInt64(id_items[i]), i, result_items[i]};
   qsort(answers, count, sizeof(Answer), CompareAnswers);
@@ -183,11 +177,11 @@ void CascadeSession(Batch *batch, SPITupleTable *taken, uint64 row, ArrayBuildSt
 }
 
 /*
- * Finishes the tasks `ids` (int8[]) with `results` (jsonb[] of objects, one
- * per id); returns the text[] of instances the cascades scheduled.
+ * Finishes the tasks ids[i] (int8) with results[i] (jsonb objects); returns
+ * the text[] of instances the cascades scheduled.
  */
-Datum FinishBatch(Datum ids, Datum results, MemoryContext result_context) {
-  Batch batch = SortedBatch(ids, results);
+Datum FinishBatch(const Datum *ids, const Datum *results, int count, MemoryContext result_context) {
+  Batch batch = SortedBatch(ids, results, count);
   Datum sorted[2] = {PointerGetDatum(construct_array(batch.ids, batch.count, INT8OID, 8, FLOAT8PASSBYVAL,
                                                      TYPALIGN_DOUBLE)),
                      PointerGetDatum(construct_array(batch.results, batch.count, JSONBOID, -1, false, TYPALIGN_INT))};
@@ -223,9 +217,7 @@ TRIGGERS_FUNCTION(triggers_finish) {
   Datum result = triggers::ObjectArg(fcinfo, 1, "result");
   ForceSynchronousCommit();
   Datum id = PG_GETARG_DATUM(0);
-  Datum ids = PointerGetDatum(construct_array(&id, 1, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-  Datum results = PointerGetDatum(construct_array(&result, 1, JSONBOID, -1, false, TYPALIGN_INT));
-  PG_RETURN_DATUM(FinishBatch(ids, results, CurrentMemoryContext));
+  PG_RETURN_DATUM(FinishBatch(&id, &result, 1, CurrentMemoryContext));
 }
 
 /*
@@ -258,7 +250,5 @@ TRIGGERS_FUNCTION(triggers_finish_many) {
     for (int i = 0; i < count; ++i) results[i] = triggers::ObjectValue(results[i], result_nulls[i], "result");
   }
   ForceSynchronousCommit();
-  Datum id_array = PointerGetDatum(construct_array(ids, count, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-  Datum result_array = PointerGetDatum(construct_array(results, count, JSONBOID, -1, false, TYPALIGN_INT));
-  PG_RETURN_DATUM(FinishBatch(id_array, result_array, CurrentMemoryContext));
+  PG_RETURN_DATUM(FinishBatch(ids, results, count, CurrentMemoryContext));
 }
