@@ -6,12 +6,9 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
-#include "access/xact.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
-#include "utils/timestamp.h"
 }
 
 namespace {
