@@ -43,6 +43,7 @@ cleanup() {
   for d in "${_CLUSTERS[@]}"; do
     bash "$REPO_DIR/test/lib/cluster.sh" stop "$d" immediate >/dev/null 2>&1
   done
+  release_huge_pages
   if [ "${BENCH_KEEP:-0}" = 1 ]; then
     echo "work dir kept: $WORK" >&2
   else
@@ -79,13 +80,44 @@ start_cluster() {
   local name=$1 port=$2; shift 2
   local dir="$WORK/$name"
   _CLUSTERS+=("$dir")
+  reserve_huge_pages
   bash "$REPO_DIR/test/lib/cluster.sh" start "$dir" "$port" \
     "shared_buffers = $SHARED_BUFFERS" "max_wal_size = 2GB" "checkpoint_timeout = 30min" \
-    "synchronous_commit = on" "log_min_messages = warning" "$@" \
+    "synchronous_commit = on" "log_min_messages = warning" "huge_pages = $_HUGE_SETTING" "$@" \
     || { tail -n 30 "$dir/server.log" >&2 2>/dev/null; die "cluster $name did not start"; }
   _PORT[$name]=$port
   on "$name" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench" >/dev/null
 }
+# Huge pages, as PostgreSQL's documentation advises for a shared_buffers this
+# size.  Without them every backend takes a page fault on its first touch of each
+# 4 kB page of shared memory, which on this class of VM costs tens of
+# microseconds: a new connection pays it for every buffer it reads, and the
+# scaling figure (random sessions among 10^6) measured mostly that.
+# BENCH_HUGE_PAGES=auto (default) reserves them in the kernel for each cluster
+# when it may (root), giving them back at exit; off never does.  Sets
+# _HUGE_SETTING for the next cluster: on, or off when none could be had.
+_HUGE_ADDED=0
+_HUGE_SETTING=off
+reserve_huge_pages() {
+  local want mb f=/proc/sys/vm/nr_hugepages before after
+  _HUGE_SETTING=off
+  [ "${BENCH_HUGE_PAGES:-auto}" != off ] && [ -w "$f" ] || return 0
+  mb=$(numfmt --from=iec "${SHARED_BUFFERS%B}" | awk '{ printf "%d", $1 / 1048576 }')
+  want=$(( mb * 11 / 20 + 32 ))            # shared_buffers in 2 MB pages, +10 % for the rest
+  before=$(cat "$f")
+  echo $(( before + want )) > "$f" 2>/dev/null || true
+  after=$(cat "$f")
+  _HUGE_ADDED=$(( _HUGE_ADDED + after - before ))
+  [ $(( after - before )) -lt "$want" ] || _HUGE_SETTING=on
+}
+release_huge_pages() {
+  local f=/proc/sys/vm/nr_hugepages cur
+  [ "$_HUGE_ADDED" -gt 0 ] || return 0
+  cur=$(cat "$f")
+  echo $(( cur > _HUGE_ADDED ? cur - _HUGE_ADDED : 0 )) > "$f" 2>/dev/null || true
+  _HUGE_ADDED=0
+}
+
 # on NAME [DB=bench] -- runs a command with PGHOST/PGPORT/PGUSER/PGDATABASE set
 on() {
   local name=$1; shift

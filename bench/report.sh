@@ -33,7 +33,7 @@ report_header() {
   echo "- PostgreSQL: $(sql "$cl" -c 'SELECT version()')"
   echo "- settings: $(sql "$cl" -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings
       WHERE name IN ('fsync','wal_sync_method','full_page_writes','shared_buffers','max_wal_size','checkpoint_timeout',
-                     'commit_delay','max_connections','wal_level')"); synchronous_commit on and off as stated per row"
+                     'commit_delay','max_connections','wal_level','huge_pages')"); synchronous_commit on and off as stated per row"
   if [ "$cl" = peer ]; then
     echo "- cluster: fresh initdb, unix socket only, shared_preload_libraries = 'triggers' (wake mode: $(get wake_mode.waker))"
   else

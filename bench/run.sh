@@ -21,7 +21,7 @@
 # E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
 # claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
 # stops measuring after that long), SCALE_SESSIONS (1000000),
-# HISTORY (10000), SCALE_ROUNDS (2), FIRE_ROUNDS (2: each fire figure is the mean of
+# HISTORY (10000), SCALE_ROUNDS (3), FIRE_ROUNDS (2: each fire figure is the mean of
 # that many runs, alternating which of ours and the baseline goes first), BENCH_SECTIONS ("fire latency e2e scaling"),
 # BENCH_PORT (55540), BENCH_KEEP=1 (keep the work dir), TRIGGERS_WORKER (path).
 DURATION="${DURATION:-2}"
@@ -31,7 +31,7 @@ DURATION="${DURATION:-2}"
 E2E_CLUSTERS="${E2E_CLUSTERS:-waker}"
 SCALE_SESSIONS="${SCALE_SESSIONS:-1000000}"
 HISTORY="${HISTORY:-10000}"
-SCALE_ROUNDS="${SCALE_ROUNDS:-2}"
+SCALE_ROUNDS="${SCALE_ROUNDS:-3}"
 FIRE_ROUNDS="${FIRE_ROUNDS:-3}"
 SECTIONS="${BENCH_SECTIONS:-fire latency e2e scaling}"
 REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-$(date -u +%Y%m%d-%H%M%S).md}"

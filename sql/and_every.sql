@@ -115,3 +115,24 @@ SELECT pg_temp.sorted(triggers_configure('ae-5', '{
 SELECT * FROM pg_temp.show('ae-5');
 SELECT pg_temp.sorted(triggers_fire('ae-5', 'tick', '{"n": 4}')) AS scheduled;
 SELECT * FROM pg_temp.show('ae-5') WHERE instance LIKE '%#3';
+
+------------------------------------------------------------------------------
+-- The next instance number is the highest visible one + 1: entries of rolled
+-- back instances are skipped, and after VACUUM (all-visible pages) the number
+-- is read from the index alone.
+------------------------------------------------------------------------------
+SELECT triggers_configure('ae-6', '{"t": {"after": [], "andEvery": "tick", "run": "r"}}');
+SELECT triggers_fire('ae-6', 'tick') AS scheduled;
+BEGIN;
+SELECT triggers_fire('ae-6', 'tick') AS rolled_back;
+SELECT triggers_fire('ae-6', 'tick') AS rolled_back;
+ROLLBACK;
+SELECT triggers_fire('ae-6', 'tick') AS scheduled;
+VACUUM triggers.instance;
+SELECT relallvisible > 0 AS some_pages_all_visible FROM pg_class WHERE oid = 'triggers.instance'::regclass;
+SELECT triggers_fire('ae-6', 'tick') AS scheduled;
+BEGIN;
+SELECT triggers_fire('ae-6', 'tick') AS scheduled;
+SELECT triggers_fire('ae-6', 'tick') AS scheduled;
+COMMIT;
+SELECT instance, status FROM triggers.instances WHERE session = 'ae-6' ORDER BY n;

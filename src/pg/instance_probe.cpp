@@ -1,11 +1,13 @@
 /*
  * instance_probe.cpp — see instance_probe.hpp.  The highest n is the first
- * entry of a backward scan of the primary key (session, task, n); an
+ * visible entry of a backward scan of the primary key (session, task, n); an
  * unstarted instance is an entry of the partial index on (session, task)
  * WHERE waiting.  Scan keys carry the index's collation, so the lookups agree
  * with the index order whatever the database's default collation.
  * PostgreSQL contracts used: src/include/access/genam.h (systable scans work
- * on any heap with a btree index), src/backend/utils/time/snapmgr.c.
+ * on any heap with a btree index), src/backend/executor/nodeIndexonlyscan.c
+ * (the visibility map test and predicate lock of an index-only fetch),
+ * src/backend/utils/time/snapmgr.c.
  * This file owns no C++ objects: every frame may be unwound by ereport.
  */
 #include "triggers/instance_probe.hpp"
@@ -13,12 +15,16 @@
 
 extern "C" {
 #include "access/genam.h"
-#include "access/htup_details.h"
+#include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/visibilitymap.h"
+#include "executor/tuptable.h"
+#include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "access/xact.h"
 #include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
@@ -33,18 +39,41 @@ void SessionTaskKeys(ScanKeyData keys[2], Relation index, Datum session, Datum t
                          F_TEXTEQ, task);
 }
 
-/* The first row of the index range in `direction`, or nullptr. */
-HeapTuple FirstRow(Relation heap, const char *index_name, Snapshot snapshot, Datum session, Datum task,
-                   ScanDirection direction, HeapTuple *copy) {
-  Relation index = index_open(triggers::ExtensionRelation(index_name), AccessShareLock);
+/*
+ * The highest n of (session, task), read from the primary key's entries as an
+ * index-only scan does: the heap page is visited only when the visibility map
+ * does not say it is all-visible.  A quiet session's instances sit on
+ * all-visible pages, so a fire into it skips one page no one touched recently.
+ */
+bool HighestN(Relation heap, Snapshot snapshot, Datum session, Datum task, int *n) {
+  Relation index = index_open(triggers::ExtensionRelation("instance_pkey"), AccessShareLock);
   ScanKeyData keys[2];
   SessionTaskKeys(keys, index, session, task);
-  SysScanDesc scan = systable_beginscan_ordered(heap, index, snapshot, 2, keys);
-  HeapTuple row = systable_getnext_ordered(scan, direction);
-  *copy = row != nullptr ? heap_copytuple(row) : nullptr;
-  systable_endscan_ordered(scan);
+  IndexScanDesc scan = index_beginscan(heap, index, snapshot, 2, 0);
+  scan->xs_want_itup = true;
+  index_rescan(scan, keys, 2, nullptr, 0);
+  TupleTableSlot *slot = table_slot_create(heap, nullptr);
+  Buffer vm = InvalidBuffer;
+  bool found = false;
+  ItemPointer tid;
+  while (!found && (tid = index_getnext_tid(scan, BackwardScanDirection)) != nullptr) {
+    BlockNumber block = ItemPointerGetBlockNumber(tid);
+    if (VM_ALL_VISIBLE(heap, block, &vm)) {
+      PredicateLockPage(heap, block, snapshot); /* what the heap visit would have locked */
+      found = true;
+    } else {
+      found = index_fetch_heap(scan, slot);
+    }
+  }
+  if (found) {
+    bool isnull;
+    *n = DatumGetInt32(index_getattr(scan->xs_itup, 3, scan->xs_itupdesc, &isnull));
+  }
+  if (vm != InvalidBuffer) ReleaseBuffer(vm);
+  ExecDropSingleTupleTableSlot(slot);
+  index_endscan(scan);
   index_close(index, NoLock); /* locks are kept to the end of the transaction, as usual */
-  return *copy;
+  return found;
 }
 
 /* How many rows the index range holds (visible to `snapshot`). */
@@ -69,13 +98,7 @@ InstanceProbe ProbeInstances(Datum session, Datum task) {
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   Relation heap = table_open(triggers::ExtensionRelation("instance"), AccessShareLock);
   InstanceProbe probe{false, 0, false, 0};
-  HeapTuple last;
-  if (FirstRow(heap, "instance_pkey", snapshot, session, task, BackwardScanDirection, &last) != nullptr) {
-    bool isnull;
-    probe.any = true;
-    AttrNumber n = get_attnum(RelationGetRelid(heap), "n");
-    probe.highest_n = DatumGetInt32(heap_getattr(last, n, RelationGetDescr(heap), &isnull));
-  }
+  probe.any = HighestN(heap, snapshot, session, task, &probe.highest_n);
   probe.unstarted = probe.any ? CountRows(heap, "instance_unstarted", snapshot, session, task) : 0;
   probe.has_unstarted = probe.unstarted > 0;
   table_close(heap, NoLock);
