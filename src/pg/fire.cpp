@@ -102,10 +102,12 @@ const char *const kApplySql =
  * Step 1 for existing instances in the common case (no unless, no
  * withParams, T one of after): one UPDATE of the unstarted instances that
  * lack T; those it completes are scheduled (their queue rows are inserted
- * directly).  Parameters: $1 session, $2 task, $3 trigger, $4 kwargs, $5 after.
+ * directly).  Parameters: $1 session, $2 task, $3 trigger, $4 {T: kwargs},
+ * $5 after.  An instance lacking T is complete when it has every other
+ * trigger of after: no JSON is built per row to find out.
  */
-#define WITH_T "(i.kwargs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object($3::text, $4::jsonb))"
-#define COMPLETE WITH_T " OPERATOR(pg_catalog.?&) $5"
+#define WITH_T "(i.kwargs OPERATOR(pg_catalog.||) $4::jsonb)"
+#define COMPLETE "i.kwargs OPERATOR(pg_catalog.?&) pg_catalog.array_remove($5::text[], $3::text)"
 const char *const kApplySimpleSql =
     "UPDATE triggers.instance AS i SET kwargs = " WITH_T ", "
     "  status = CASE WHEN " COMPLETE " THEN 'scheduled' ELSE 'unstarted' END, "
@@ -239,7 +241,7 @@ bool ApplySimple(const triggers::TaskConfig *t, Datum session, Datum trigger, Da
                  Scheduled *out, bool *covered) {
   *covered = !t->trigger_in_after; /* then nothing applies, and there is no unless to abandon on */
   if (*covered) return false;
-  Datum values[5] = {session, t->task, trigger, kwargs, t->after};
+  Datum values[5] = {session, t->task, trigger, triggers::JsonbPair(trigger, kwargs), t->after};
   triggers::RunPlan(plans.apply_simple, values, "     ", SPI_OK_UPDATE_RETURNING);
   SPITupleTable *rows = SPI_tuptable;
   uint64 count = SPI_processed;
