@@ -9,6 +9,11 @@
 
 #include "triggers/pg_boundary.hpp"
 
+extern "C" {
+#include "access/skey.h"
+#include "utils/relcache.h"
+}
+
 namespace triggers {
 
 struct InstanceProbe {
@@ -17,6 +22,9 @@ struct InstanceProbe {
   bool has_unstarted;
   int unstarted;      /* how many */
 };
+
+/* session = $1 AND task = $2: the first two columns of the instance table and of `index`. */
+void SessionTaskKeys(ScanKeyData keys[2], Relation index, Datum session, Datum task);
 
 /* Sees this transaction's earlier changes (it advances the command counter). */
 InstanceProbe ProbeInstances(Datum session, Datum task);

@@ -9,6 +9,10 @@
 
 #include "triggers/pg_boundary.hpp"
 
+extern "C" {
+#include "nodes/execnodes.h"
+}
+
 namespace triggers {
 
 /*
@@ -18,6 +22,22 @@ namespace triggers {
  * misplace a value.  The caller supplies defaults and generated values.
  */
 void InsertRow(const char *table, const char *const *columns, int ncolumns, Datum *values, const bool *nulls);
+
+/*
+ * A table of the extension opened for writing without a query: its indexes
+ * open, an executor state for their predicates and uniqueness checks, a slot
+ * holding the row being written.  The layout is checked as for InsertRow.
+ */
+struct DirectWrite {
+  Relation rel;
+  EState *estate;
+  ResultRelInfo *info;
+  TupleTableSlot *slot;
+};
+DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int ncolumns);
+/* The index entries of the row in w->slot (a new row, or a version that is not heap-only). */
+void InsertIndexEntries(DirectWrite *w);
+void CloseDirectWrite(DirectWrite *w);
 
 /* The oid of relation triggers.<name> (a table, an index, a sequence). */
 Oid ExtensionRelation(const char *name);

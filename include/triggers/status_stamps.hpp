@@ -26,4 +26,7 @@ constexpr int kStampSlots = 10;
  * created, lastModified, unstarted and scheduled. */
 Datum ScheduledStamps(TimestampTz now);
 
+/* `stamps` (a timestamptz[]) of an instance entering `status` now; 22023 for an unknown status. */
+Datum StampStatus(Datum stamps, const char *status);
+
 }  // namespace triggers

@@ -12,6 +12,7 @@
 #include "triggers/spi_plans.hpp"
 #include "triggers/status_stamps.hpp"
 #include "triggers/table_layout.hpp"
+#include "triggers/unstarted_apply.hpp"
 #include "triggers/wakeup.hpp"
 
 extern "C" {
@@ -98,27 +99,6 @@ const char *const kApplySql =
     "                            ORDER BY t.n) FILTER (WHERE t.status = 'scheduled') AS scheduled "
     "FROM t";
 
-/*
- * Step 1 for existing instances in the common case (no unless, no
- * withParams, T one of after): one UPDATE of the unstarted instances that
- * lack T; those it completes are scheduled (their queue rows are inserted
- * directly).  Parameters: $1 session, $2 task, $3 trigger, $4 {T: kwargs},
- * $5 after.  An instance lacking T is complete when it has every other
- * trigger of after: no JSON is built per row to find out.
- */
-#define WITH_T "(i.kwargs OPERATOR(pg_catalog.||) $4::jsonb)"
-#define COMPLETE "i.kwargs OPERATOR(pg_catalog.?&) pg_catalog.array_remove($5::text[], $3::text)"
-const char *const kApplySimpleSql =
-    "UPDATE triggers.instance AS i SET kwargs = " WITH_T ", "
-    "  status = CASE WHEN " COMPLETE " THEN 'scheduled' ELSE 'unstarted' END, "
-    "  task_id = CASE WHEN " COMPLETE " THEN pg_catalog.nextval('triggers.task_id_seq') ELSE i.task_id END, "
-    "  answer = CASE WHEN " COMPLETE " THEN NULL ELSE i.answer END, "
-    "  stamps = CASE WHEN " COMPLETE " THEN triggers._stamp(i.stamps, 'scheduled') ELSE i.stamps END "
-    "WHERE i.session = $1 AND i.task = $2 AND i.waiting AND NOT i.kwargs OPERATOR(pg_catalog.?) $3 "
-    "RETURNING i.n, i.status = 'scheduled', i.kwargs, i.task_id";
-#undef COMPLETE
-#undef WITH_T
-
 /* Steps 1-2 for a new instance: seeded with the latest kwargs fired before $10. */
 const char *const kNewInstanceSql =
     "WITH v AS (SELECT "
@@ -146,7 +126,7 @@ const char *const kNewInstanceSql =
     "SELECT t.n, t.status FROM t";
 
 struct Plans {
-  SPIPlanPtr bump, lock, apply, apply_simple, new_instance, queue_fast, instance_fast;
+  SPIPlanPtr bump, lock, apply, new_instance, queue_fast, instance_fast;
 };
 Plans plans;
 
@@ -161,7 +141,6 @@ void PreparePlans() {
   plans.bump = triggers::PrepareKept(kBumpSql, 1, lock_types);
   plans.lock = triggers::PrepareKept(kLockSql, 1, lock_types);
   plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
-  plans.apply_simple = triggers::PrepareKept(kApplySimpleSql, 5, step_types);
   plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
   plans.queue_fast = triggers::PrepareKept(kQueueFastSql, 8, queue_types);
   plans.instance_fast = triggers::PrepareKept(kInstanceFastSql, 6, instance_types);
@@ -232,34 +211,31 @@ void InsertScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger
 }
 
 /*
- * kApplySimpleSql for task t (no unless, no withParams): true when T was
- * applied to an unstarted instance; the instances it scheduled go to `out`,
- * in instance order.  *covered: every unstarted instance lacked T (one that
- * has T already, after a reconfiguration, is left to kApplySql).
+ * The common apply for task t (no unless, no withParams; unstarted_apply.hpp):
+ * true when T was applied to an unstarted instance; the instances it
+ * scheduled get their queue rows and go to `out`, in instance order.
+ * *covered: every unstarted instance lacked T (one that has T already, after
+ * a reconfiguration, is left to kApplySql).
  */
 bool ApplySimple(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, int unstarted,
                  Scheduled *out, bool *covered) {
   *covered = !t->trigger_in_after; /* then nothing applies, and there is no unless to abandon on */
   if (*covered) return false;
-  Datum values[5] = {session, t->task, trigger, triggers::JsonbPair(trigger, kwargs), t->after};
-  triggers::RunPlan(plans.apply_simple, values, "     ", SPI_OK_UPDATE_RETURNING);
-  SPITupleTable *rows = SPI_tuptable;
-  uint64 count = SPI_processed;
-  int *scheduled = static_cast<int *>(palloc(sizeof(int) * (count + 1)));
+  triggers::AppliedInstances applied =
+      triggers::ApplyToUnstarted(session, t->task, trigger, triggers::JsonbPair(trigger, kwargs), t->after);
+  int *scheduled = static_cast<int *>(palloc(sizeof(int) * (applied.count + 1)));
   int nscheduled = 0;
-  for (uint64 r = 0; r < count; ++r) {
-    bool isnull;
-    if (!DatumGetBool(SPI_getbinval(rows->vals[r], rows->tupdesc, 2, &isnull))) continue;
-    int n = DatumGetInt32(SPI_getbinval(rows->vals[r], rows->tupdesc, 1, &isnull));
-    InsertQueueRow(t, session, n, SPI_getbinval(rows->vals[r], rows->tupdesc, 3, &isnull),
-                   SPI_getbinval(rows->vals[r], rows->tupdesc, 4, &isnull));
+  for (int r = 0; r < applied.count; ++r) {
+    const triggers::AppliedInstance &row = applied.rows[r];
+    if (!row.scheduled) continue;
+    InsertQueueRow(t, session, row.n, row.kwargs, row.task_id);
     int at = nscheduled++;
-    for (; at > 0 && scheduled[at - 1] > n; --at) scheduled[at] = scheduled[at - 1];
-    scheduled[at] = n;
+    for (; at > 0 && scheduled[at - 1] > row.n; --at) scheduled[at] = scheduled[at - 1];
+    scheduled[at] = row.n;
   }
   for (int i = 0; i < nscheduled; ++i) Add(out, t->task_name, scheduled[i]);
-  *covered = count == static_cast<uint64>(unstarted);
-  return count > 0;
+  *covered = applied.count == unstarted;
+  return applied.count > 0;
 }
 
 /* The new instance number n of a task that only waits for T, scheduled at once. */

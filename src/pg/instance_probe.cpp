@@ -31,14 +31,6 @@ extern "C" {
 
 namespace {
 
-/* session = $1 AND task = $2 (the first two columns of the table and of `index`). */
-void SessionTaskKeys(ScanKeyData keys[2], Relation index, Datum session, Datum task) {
-  ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0],
-                         F_TEXTEQ, session);
-  ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[1],
-                         F_TEXTEQ, task);
-}
-
 /*
  * The highest n of (session, task), read from the primary key's entries as an
  * index-only scan does: the heap page is visited only when the visibility map
@@ -48,7 +40,7 @@ void SessionTaskKeys(ScanKeyData keys[2], Relation index, Datum session, Datum t
 bool HighestN(Relation heap, Snapshot snapshot, Datum session, Datum task, int *n) {
   Relation index = index_open(triggers::ExtensionRelation("instance_pkey"), AccessShareLock);
   ScanKeyData keys[2];
-  SessionTaskKeys(keys, index, session, task);
+  triggers::SessionTaskKeys(keys, index, session, task);
   IndexScanDesc scan = index_beginscan(heap, index, snapshot, 2, 0);
   scan->xs_want_itup = true;
   index_rescan(scan, keys, 2, nullptr, 0);
@@ -80,7 +72,7 @@ bool HighestN(Relation heap, Snapshot snapshot, Datum session, Datum task, int *
 int CountRows(Relation heap, const char *index_name, Snapshot snapshot, Datum session, Datum task) {
   Relation index = index_open(triggers::ExtensionRelation(index_name), AccessShareLock);
   ScanKeyData keys[2];
-  SessionTaskKeys(keys, index, session, task);
+  triggers::SessionTaskKeys(keys, index, session, task);
   SysScanDesc scan = systable_beginscan_ordered(heap, index, snapshot, 2, keys);
   int count = 0;
   while (systable_getnext_ordered(scan, ForwardScanDirection) != nullptr) ++count;
@@ -92,6 +84,13 @@ int CountRows(Relation heap, const char *index_name, Snapshot snapshot, Datum se
 }  // namespace
 
 namespace triggers {
+
+void SessionTaskKeys(ScanKeyData keys[2], Relation index, Datum session, Datum task) {
+  ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0],
+                         F_TEXTEQ, session);
+  ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[1],
+                         F_TEXTEQ, task);
+}
 
 InstanceProbe ProbeInstances(Datum session, Datum task) {
   CommandCounterIncrement(); /* this transaction's earlier inserts become visible */

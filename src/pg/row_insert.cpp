@@ -26,25 +26,6 @@ extern "C" {
 
 namespace {
 
-/* The table must be as the extension script made it: these columns, no triggers or CHECKs to run. */
-void CheckLayout(Relation rel, const char *table, const char *const *columns, int ncolumns) {
-  TupleDesc desc = RelationGetDescr(rel);
-  bool same = desc->natts == ncolumns;
-  for (int i = 0; same && i < ncolumns; ++i) {
-    Form_pg_attribute att = TupleDescAttr(desc, i);
-    same = !att->attisdropped && strcmp(NameStr(att->attname), columns[i]) == 0;
-  }
-  if (!same)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("table triggers.%s does not have the columns this version of the library expects", table),
-                    errhint("Reinstall the extension (its tables are private).")));
-  if (rel->trigdesc != nullptr || (desc->constr != nullptr && desc->constr->num_check > 0))
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("table triggers.%s has triggers or CHECK constraints added to it", table),
-                    errdetail("The engine writes this table directly; what was added would be bypassed."),
-                    errhint("Drop them: the extension's tables are private.")));
-}
-
 /* A page that a purge (not just the updates of its rows) freed: at least half empty. */
 constexpr Size kRoomyPage = BLCKSZ / 2;
 
@@ -101,22 +82,55 @@ Oid ExtensionRelation(const char *name) {
   return relid;
 }
 
+/* The table must be as the extension script made it: these columns, no triggers or CHECKs to run. */
+static void CheckLayout(Relation rel, const char *table, const char *const *columns, int ncolumns) {
+  TupleDesc desc = RelationGetDescr(rel);
+  bool same = desc->natts == ncolumns;
+  for (int i = 0; same && i < ncolumns; ++i) {
+    Form_pg_attribute att = TupleDescAttr(desc, i);
+    same = !att->attisdropped && strcmp(NameStr(att->attname), columns[i]) == 0;
+  }
+  if (!same)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("table triggers.%s does not have the columns this version of the library expects", table),
+                    errhint("Reinstall the extension (its tables are private).")));
+  if (rel->trigdesc != nullptr || (desc->constr != nullptr && desc->constr->num_check > 0))
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("table triggers.%s has triggers or CHECK constraints added to it", table),
+                    errdetail("The engine writes this table directly; what was added would be bypassed."),
+                    errhint("Drop them: the extension's tables are private.")));
+}
+
+DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int ncolumns) {
+  DirectWrite w;
+  w.rel = table_open(ExtensionRelation(table), RowExclusiveLock);
+  CheckLayout(w.rel, table, columns, ncolumns);
+  w.estate = CreateExecutorState();
+  w.info = makeNode(ResultRelInfo);
+  InitResultRelInfo(w.info, w.rel, 1, nullptr, 0);
+  ExecOpenIndices(w.info, false);
+  w.slot = ExecInitExtraTupleSlot(w.estate, RelationGetDescr(w.rel), &TTSOpsHeapTuple);
+  return w;
+}
+
+void InsertIndexEntries(DirectWrite *w) {
+  list_free(ExecInsertIndexTuples(w->info, w->slot, w->estate, false, false, nullptr, NIL));
+}
+
+void CloseDirectWrite(DirectWrite *w) {
+  ExecCloseIndices(w->info);
+  ExecResetTupleTable(w->estate->es_tupleTable, false);
+  FreeExecutorState(w->estate);
+  table_close(w->rel, NoLock);
+}
+
 void InsertRow(const char *table, const char *const *columns, int ncolumns, Datum *values, const bool *nulls) {
-  Relation rel = table_open(ExtensionRelation(table), RowExclusiveLock);
-  CheckLayout(rel, table, columns, ncolumns);
-  EState *estate = CreateExecutorState();
-  ResultRelInfo *info = makeNode(ResultRelInfo);
-  InitResultRelInfo(info, rel, 1, nullptr, 0);
-  ExecOpenIndices(info, false);
-  TupleTableSlot *slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
-  HeapTuple tuple = heap_form_tuple(RelationGetDescr(rel), values, const_cast<bool *>(nulls));
-  ExecStoreHeapTuple(tuple, slot, false);
-  InsertTuple(rel, slot, tuple);
-  list_free(ExecInsertIndexTuples(info, slot, estate, false, false, nullptr, NIL));
-  ExecCloseIndices(info);
-  ExecResetTupleTable(estate->es_tupleTable, false);
-  FreeExecutorState(estate);
-  table_close(rel, NoLock);
+  DirectWrite w = OpenDirectWrite(table, columns, ncolumns);
+  HeapTuple tuple = heap_form_tuple(RelationGetDescr(w.rel), values, const_cast<bool *>(nulls));
+  ExecStoreHeapTuple(tuple, w.slot, false);
+  InsertTuple(w.rel, w.slot, tuple);
+  InsertIndexEntries(&w);
+  CloseDirectWrite(&w);
 }
 
 int64 NextValue(const char *sequence) { return nextval_internal(ExtensionRelation(sequence), false); }

@@ -23,16 +23,14 @@ const char *const kStampNames[triggers::kStampSlots] = {"created",  "lastModifie
 constexpr int kLastModifiedSlot = 2;
 constexpr int kFirstStatusSlot = 3;
 
-/* The slot of status `name`; 22023 for a name that is not a status. */
-int StatusSlot(text *name) {
-  const char *chars = VARDATA_ANY(name);
-  size_t length = VARSIZE_ANY_EXHDR(name);
+/* The slot of status `name` (`length` bytes); 22023 for a name that is not a status. */
+int StatusSlot(const char *chars, size_t length) {
   for (int slot = kFirstStatusSlot; slot <= triggers::kStampSlots; ++slot) {
     const char *candidate = kStampNames[slot - 1];
     if (strlen(candidate) == length && memcmp(candidate, chars, length) == 0) return slot;
   }
   ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                  errmsg("invalid status \"%s\"", text_to_cstring(name))));
+                  errmsg("invalid status \"%s\"", pnstrdup(chars, length))));
   return 0;
 }
 
@@ -43,27 +41,8 @@ Datum StampArray(Datum *values, bool *nulls, int count) {
                                             FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-}  // namespace
-
-namespace triggers {
-
-Datum ScheduledStamps(TimestampTz now) {
-  Datum values[4];
-  bool nulls[4] = {false, false, false, false};
-  for (Datum &v : values) v = TimestampTzGetDatum(now);
-  return StampArray(values, nulls, 4);
-}
-
-}  // namespace triggers
-
-/*
- * triggers._stamp(stamps timestamptz[], status text) returns timestamptz[]:
- * the stamps of an instance entering `status` now (the transaction's start,
- * as now()): its lastModified and status slots set, the others kept.
- */
-TRIGGERS_FUNCTION(triggers_stamp) {
-  ArrayType *stamps = PG_GETARG_ARRAYTYPE_P(0);
-  int slot = StatusSlot(PG_GETARG_TEXT_PP(1));
+/* `stamps` with its lastModified slot and `slot` set to now. */
+Datum Stamp(ArrayType *stamps, int slot) {
   if (ARR_NDIM(stamps) > 1)
     ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("instance stamps must be one-dimensional")));
   Datum *old_values;
@@ -81,5 +60,32 @@ TRIGGERS_FUNCTION(triggers_stamp) {
   Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
   values[kLastModifiedSlot - 1] = values[slot - 1] = now;
   nulls[kLastModifiedSlot - 1] = nulls[slot - 1] = false;
-  PG_RETURN_DATUM(StampArray(values, nulls, count));
+  return StampArray(values, nulls, count);
+}
+
+}  // namespace
+
+namespace triggers {
+
+Datum ScheduledStamps(TimestampTz now) {
+  Datum values[4];
+  bool nulls[4] = {false, false, false, false};
+  for (Datum &v : values) v = TimestampTzGetDatum(now);
+  return StampArray(values, nulls, 4);
+}
+
+Datum StampStatus(Datum stamps_datum, const char *status) {
+  return Stamp(DatumGetArrayTypeP(stamps_datum), StatusSlot(status, strlen(status)));
+}
+
+}  // namespace triggers
+
+/*
+ * triggers._stamp(stamps timestamptz[], status text) returns timestamptz[]:
+ * the stamps of an instance entering `status` now (the transaction's start,
+ * as now()): its lastModified and status slots set, the others kept.
+ */
+TRIGGERS_FUNCTION(triggers_stamp) {
+  text *status = PG_GETARG_TEXT_PP(1);
+  PG_RETURN_DATUM(Stamp(PG_GETARG_ARRAYTYPE_P(0), StatusSlot(VARDATA_ANY(status), VARSIZE_ANY_EXHDR(status))));
 }
