@@ -24,3 +24,15 @@ SELECT 'pt-hand', 'x', 0, 'finished', last_value + 1 FROM triggers.task_id_seq;
 SELECT triggers_fire('pt1', 'go');
 SELECT count(*) AS instances FROM triggers.instances WHERE session = 'pt1';
 DELETE FROM triggers.instance WHERE session = 'pt-hand';
+-- The engine remembers its relations per backend; a re-created extension has new
+-- ones, and a rolled back re-creation leaves the old ones: fires work in all three.
+SELECT triggers_fire('pt1', 'go');
+BEGIN;
+DROP EXTENSION triggers;
+CREATE EXTENSION triggers;
+SELECT triggers_configure('pt-new', '{"t": {"after": [], "andEvery": "go", "run": "r"}}');
+SELECT triggers_fire('pt-new', 'go');
+SELECT session, instance, status FROM triggers.instances ORDER BY session, task, n;
+ROLLBACK;
+SELECT triggers_fire('pt1', 'go');
+SELECT count(*) AS instances FROM triggers.instances WHERE session = 'pt1';

@@ -39,7 +39,8 @@ DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int n
 void InsertIndexEntries(DirectWrite *w);
 void CloseDirectWrite(DirectWrite *w);
 
-/* The oid of relation triggers.<name> (a table, an index, a sequence). */
+/* The oid of relation triggers.<name> (a table, an index, a sequence); remembered
+ * per backend until the next relcache invalidation. */
 Oid ExtensionRelation(const char *name);
 
 /* nextval('triggers.<sequence>'). */

@@ -20,11 +20,29 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "storage/bufmgr.h"
 #include "storage/freespace.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
 
 namespace {
+
+/*
+ * The oids of the extension's relations, by name: a hot path opens several
+ * per call, and two catalog lookups each cost more than the open.  At most
+ * kKnownMax (the extension has fewer relations); emptied by every relcache
+ * invalidation, so a dropped and re-created extension is looked up afresh.
+ */
+constexpr int kKnownMax = 24;
+struct KnownRelation {
+  char name[NAMEDATALEN];
+  Oid oid;
+};
+KnownRelation known[kKnownMax];
+int known_count = 0;
+bool forget_registered = false;
+
+void ForgetRelations(Datum, Oid) { known_count = 0; }
 
 /* A page that a purge (not just the updates of its rows) freed: at least half empty. */
 constexpr Size kRoomyPage = BLCKSZ / 2;
@@ -77,8 +95,18 @@ void InsertTuple(Relation rel, TupleTableSlot *slot, HeapTuple tuple) {
 namespace triggers {
 
 Oid ExtensionRelation(const char *name) {
+  for (int i = 0; i < known_count; ++i)
+    if (strcmp(known[i].name, name) == 0) return known[i].oid;
+  if (!forget_registered) {
+    CacheRegisterRelcacheCallback(ForgetRelations, (Datum)0);
+    forget_registered = true;
+  }
   Oid relid = get_relname_relid(name, get_namespace_oid("triggers", false));
   if (!OidIsValid(relid)) elog(ERROR, "triggers: relation triggers.%s does not exist", name);
+  if (known_count < kKnownMax && strlen(name) < NAMEDATALEN) {
+    strlcpy(known[known_count].name, name, NAMEDATALEN);
+    known[known_count++].oid = relid;
+  }
   return relid;
 }
 
