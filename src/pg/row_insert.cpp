@@ -2,7 +2,8 @@
  * row_insert.cpp — see row_insert.hpp.  What an INSERT statement does for a
  * table with no triggers, rules, foreign keys or CHECK constraints (none of
  * the extension's hot tables has any): form the tuple, heap-insert it (TOAST
- * included), insert its index entries (unique checks included).
+ * included), insert its index entries (unique checks included).  The same
+ * opened table (DirectWrite) serves the direct updates (unstarted_apply.cpp).
  * PostgreSQL contracts used: src/backend/executor/nodeModifyTable.c
  * (ExecInsert), src/backend/executor/execIndexing.c.
  * This file owns no C++ objects: every frame may be unwound by ereport.
