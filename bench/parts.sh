@@ -99,17 +99,26 @@ max_rss_of() {   # OUTPREFIX N -> largest max RSS (kB) of the N runs
   done
   echo "$m"
 }
-record_drain() {   # KEYPREFIX TASKS MS RSS
+# Drain rates are net of the drain programs' start-up, timed on an empty queue
+# just before (start them, connect, find nothing, exit), as graphile-worker's
+# own perfTest reports its rate (bench/peers.sh does the same for it); the
+# gross rate (start-up included) is recorded too.
+record_drain() {   # KEYPREFIX TASKS MS RSS STARTUP_MS
   record "$1.ms" "$3"
-  record "$1.rate" "$(awk -v n="$2" -v ms="$3" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
+  record "$1.startup" "$5"
+  record "$1.rate" "$(awk -v n="$2" -v ms="$3" -v s="$5" 'BEGIN { printf "%.0f", n * 1000 / (ms > s ? ms - s : ms) }')"
+  record "$1.gross" "$(awk -v n="$2" -v ms="$3" 'BEGIN { printf "%.0f", n * 1000 / ms }')"
   record "$1.rss" "$4"
-  log "$(printf '%-40s %10s tasks/s (%s tasks in %s ms)' "$1" "$(get "$1.rate")" "$2" "$3")"
+  log "$(printf '%-40s %10s tasks/s net (%s tasks in %s ms, start-up %s ms)' "$1" "$(get "$1.rate")" "$2" "$3" "$5")"
 }
 # Baseline: bq with E2E_SESSIONS stage-1 rows, drained by E2E_WORKERS drain_baseline.
 e2e_base() {   # CL KEYPREFIX
-  local cl=$1 total=$((3 * E2E_SESSIONS)) ms left done_rows
+  local cl=$1 total=$((3 * E2E_SESSIONS)) ms left done_rows startup
   sql "$cl" -c "SELECT to_regclass('bq') IS NOT NULL" | grep -q t \
     || sql "$cl" -v nsessions="$NSESSIONS" -f "$SQL/baseline.sql" >/dev/null
+  sql "$cl" -c "TRUNCATE bq" >/dev/null
+  startup=$(run_timed_procs "$WORK/$2.empty" "$E2E_WORKERS" "$WORK/drain_baseline" --dsn "$(dsn_of "$cl")" \
+         --batch "$E2E_CONCURRENCY" --stages 3) || die "drain_baseline failed on an empty queue"
   sql "$cl" -v nsessions="$E2E_SESSIONS" -f "$SQL/setup_bq.sql" >/dev/null
   sql "$cl" -c CHECKPOINT >/dev/null
   ms=$(run_timed_procs "$WORK/$2" "$E2E_WORKERS" "$WORK/drain_baseline" --dsn "$(dsn_of "$cl")" \
@@ -118,15 +127,17 @@ e2e_base() {   # CL KEYPREFIX
   done_rows=$(cat "$WORK/$2".*.out | grep -o '"rows": [0-9]*' | awk '{ s += $2 } END { print s }')
   [ "$left" = 0 ] && [ "$done_rows" = "$total" ] \
     || die "baseline drain: $done_rows rows processed, $left left (expected $total, 0)"
-  record_drain "$2" "$total" "$ms" "$(max_rss_of "$WORK/$2" "$E2E_WORKERS")"
+  record_drain "$2" "$total" "$ms" "$(max_rss_of "$WORK/$2" "$E2E_WORKERS")" "$startup"
 }
 # Ours: database e2e, sessions e1..eN on workflow "chain" with a, c, b fired (t1
 # queued everywhere), drained by E2E_WORKERS `triggers-worker --once --noop`.
 e2e_ours() {   # CL KEYPREFIX
-  local cl=$1 total=$((3 * E2E_SESSIONS)) t0 ms queued fin other
+  local cl=$1 total=$((3 * E2E_SESSIONS)) t0 ms queued fin other startup
   sql "$cl" -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS e2e WITH (FORCE)" \
     -c "CREATE DATABASE e2e" >/dev/null
   create_extension "$cl" e2e
+  startup=$(run_timed_procs "$WORK/$2.empty" "$E2E_WORKERS" "$WORKER_BIN" --dsn "$(dsn_of "$cl" e2e)" \
+         --once --noop --concurrency "$E2E_CONCURRENCY" --log-level warn) || die "triggers-worker failed on an empty queue"
   t0=$(now_ns)
   sqldb "$cl" e2e -v nsessions="$E2E_SESSIONS" -v wf="$WF_CHAIN" -f "$SQL/setup_chain.sql" >/dev/null
   log "e2e setup: $E2E_SESSIONS sessions started and fired a, c, b in $(( ($(now_ns) - t0) / 1000000 )) ms"
@@ -138,6 +149,6 @@ e2e_ours() {   # CL KEYPREFIX
   fin=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status = 'finished'")
   other=$(sqldb "$cl" e2e -c "SELECT count(*) FROM triggers.instances WHERE status <> 'finished'")
   [ "$fin" = "$total" ] && [ "$other" = 0 ] || die "e2e: $fin instances finished, $other not (expected $total, 0)"
-  record_drain "$2" "$total" "$ms" "$(max_rss_of "$WORK/$2" "$E2E_WORKERS")"
+  record_drain "$2" "$total" "$ms" "$(max_rss_of "$WORK/$2" "$E2E_WORKERS")" "$startup"
   sql "$cl" -d postgres -c "DROP DATABASE e2e WITH (FORCE)" >/dev/null
 }

@@ -14,8 +14,8 @@
 #                   vs triggers_fire scheduling one task (bench/sql/fire1.sql), interleaved;
 #                   synchronous_commit on and off
 #   drain           3 x E2E_SESSIONS no-op jobs queued, then runOnce() with the
-#                   performance preset and with concurrency 8 unbatched; rate net of
-#                   runOnce's start-up time on an empty queue (as graphile-worker's own
+#                   performance preset and with concurrency 8 unbatched; rates net of
+#                   the start-up time on an empty queue (as graphile-worker's own
 #                   perfTest does) vs our end-to-end run (bench/parts.sh e2e_ours)
 #   latency         graphile-worker: from just before add_job to the task function
 #                   starting (1 job at a time, concurrency-1 worker, LISTEN/NOTIFY);
@@ -93,6 +93,7 @@ gw_drain() {   # preset
   [ "$left" = 0 ] || die "graphile-worker drain $p left $left jobs"
   record "gw.drain.$p.rate" "$(awk -v n="$GW_JOBS" -v t="$total" -v s="$startup" 'BEGIN { printf "%.0f", n * 1000 / (t - s) }')"
   record "gw.drain.$p.gross" "$(awk -v n="$GW_JOBS" -v t="$total" 'BEGIN { printf "%.0f", n * 1000 / t }')"
+  record "gw.drain.$p.startup" "$startup"
   record "gw.drain.$p.rss" "$(tail -n 1 "$WORK/gw.$p.time")"
   log "$(printf '%-40s %10s jobs/s net (%s jobs in %s ms, start-up %s ms)' "gw.drain.$p" "$(get "gw.drain.$p.rate")" "$GW_JOBS" "$total" "$startup")"
 }
@@ -127,6 +128,9 @@ report_peers_table() {
   b=$(get gw.drain.perf.rate)
   _row "no-op drain, tasks/s: ours (batched claims and answers) vs its performance preset" "sync on, $GW_JOBS tasks" \
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "≥ 1×" "$(_ge "$(_div "$o" "$b")" 1)"
+  o=$(get peer.e2e.gross); b=$(get gw.drain.perf.gross)
+  _row "same, gross: start-up included (ours $(get peer.e2e.startup) ms, its $(get gw.drain.perf.startup) ms on an empty queue)" "sync on, $GW_JOBS tasks" \
+    "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
   for s in avg p50 p99; do
     o=$(get "peer.lat.send_answer.$s"); b=$(get "gw.lat.$s")
     _row "latency from sending the fire / add_job to the task starting, $s ms" "sync on, $(get peer.lat.n) fires" \
@@ -151,9 +155,9 @@ BENCH_KNOBS="NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WO
   echo
   report_peers_table
   echo
-  echo "Notes: same cluster (library preloaded: waker wake-ups), same run. graphile-worker's drain rate is net of"
-  echo "its runOnce() start-up on an empty queue (measured each time), as its own perfTest reports it; ours"
-  echo "includes everything. Ours drains sessions whose 3 tasks run one after the other (each finish cascades),"
+  echo "Notes: same cluster (library preloaded: waker wake-ups), same run. Both drain rates are net of the"
+  echo "drain programs' start-up on an empty queue, measured each time (runOnce() for graphile-worker, as its own"
+  echo "perfTest reports it; the triggers-worker processes with --once for ours); the gross row includes it. Ours drains sessions whose 3 tasks run one after the other (each finish cascades),"
   echo "graphile-worker independent jobs. The machine is shared and noisy: rerun before concluding anything."
 } > "$REPORT"
 cat "$REPORT"

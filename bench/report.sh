@@ -90,7 +90,7 @@ report_table() {
   for cl in waker notify; do
     o=$(get "e2e.$cl.ours.rate"); b=$(get "e2e.$cl.base.rate")
     [ -n "$o$b" ] || continue
-    _row 2 "end-to-end, 3-task chain, tasks finished/s" "$cl, sync on, ${E2E_WORKERS:-?} procs × ${E2E_CONCURRENCY:-?} per claim" \
+    _row 2 "end-to-end, 3-task chain, tasks finished/s (net of start-up on an empty queue: $(get "e2e.$cl.ours.startup") / $(get "e2e.$cl.base.startup") ms; gross $(_num "$(get "e2e.$cl.ours.gross")" %.0f) / $(_num "$(get "e2e.$cl.base.gross")" %.0f))" "$cl, sync on, ${E2E_WORKERS:-?} procs × ${E2E_CONCURRENCY:-?} per claim" \
       "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
     if [ -n "$o" ] && [ -z "$(get "gw.drain.c8.rate")" ]; then
       _row 2 "end-to-end vs graphile-worker, concurrency 8 unbatched (anchors figure)" "$cl, sync on" \
