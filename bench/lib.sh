@@ -67,6 +67,14 @@ record_mean() {
   record "$k" "$(for ((r = 1; r <= n; r++)); do get "$k.r$r"; done | awk '{ s += $1 } END { if (NR) printf "%.1f", s / NR }')"
 }
 
+# record_median KEY N: KEY = median of KEY.r1 .. KEY.rN (one slow round, common on a
+# shared machine, does not move it)
+record_median() {
+  local k=$1 n=$2 r
+  record "$k" "$(for ((r = 1; r <= n; r++)); do get "$k.r$r"; done | sort -g \
+    | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.1f", v[(NR + 1) / 2]; else if (NR) printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+}
+
 now_ns() { date +%s%N; }
 
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@
 # E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
 # claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
 # stops measuring after that long), SCALE_SESSIONS (1000000),
-# HISTORY (10000), SCALE_ROUNDS (3), FIRE_ROUNDS (2: each fire figure is the mean of
+# HISTORY (10000), SCALE_ROUNDS (5: the scaling figures are medians), FIRE_ROUNDS (2: each fire figure is the mean of
 # that many runs, alternating which of ours and the baseline goes first), BENCH_SECTIONS ("fire latency e2e scaling"),
 # BENCH_PORT (55540), BENCH_KEEP=1 (keep the work dir), TRIGGERS_WORKER (path).
 DURATION="${DURATION:-2}"
@@ -31,7 +31,7 @@ DURATION="${DURATION:-2}"
 E2E_CLUSTERS="${E2E_CLUSTERS:-waker}"
 SCALE_SESSIONS="${SCALE_SESSIONS:-1000000}"
 HISTORY="${HISTORY:-10000}"
-SCALE_ROUNDS="${SCALE_ROUNDS:-3}"
+SCALE_ROUNDS="${SCALE_ROUNDS:-5}"
 FIRE_ROUNDS="${FIRE_ROUNDS:-3}"
 SECTIONS="${BENCH_SECTIONS:-fire latency e2e scaling}"
 REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-$(date -u +%Y%m%d-%H%M%S).md}"
@@ -172,7 +172,7 @@ SQL
         --random-seed="$((7 + r))"
     done
   done
-  for k in s3 s6 b3 b6 h1 h4 w3 w6 v3 v6; do record_mean "scale.$k" "$SCALE_ROUNDS"; done
+  for k in s3 s6 b3 b6 h1 h4 w3 w6 v3 v6; do record_median "scale.$k" "$SCALE_ROUNDS"; done
   for db in s3 s6; do sql "$cl" -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null; done
 fi
 
