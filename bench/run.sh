@@ -2,7 +2,7 @@
 # bench/run.sh — `make bench`: the performance figures of issue 5, each as a ratio
 # against a baseline measured in the same run, on throwaway clusters.
 #
-#   bash bench/run.sh                 # everything (about 6-9 minutes on 2 cores)
+#   bash bench/run.sh                 # everything (about 9 minutes on 2 cores)
 #   DURATION=3 bash bench/run.sh      # shorter pgbench runs
 #   BENCH_SECTIONS="fire latency" bash bench/run.sh
 #
