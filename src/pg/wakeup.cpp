@@ -28,7 +28,9 @@
  *
  * PostgreSQL contracts used: src/backend/commands/async.c (NOTIFY is
  * transactional, delivered at commit), src/include/postmaster/bgworker.h
- * (dynamic background workers), src/include/access/xact.h (XactCallback).
+ * (dynamic background workers), src/include/access/xact.h (XactCallback),
+ * src/backend/commands/dbcommands.c (the statements that need a database
+ * without other sessions wait up to 5 s for them to leave).
  */
 #include "triggers/pg_boundary.hpp"
 #include "triggers/wakeup.hpp"
@@ -38,6 +40,8 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -47,6 +51,7 @@ extern "C" {
 #include "storage/shmem.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -69,6 +74,7 @@ struct QueueSlot {
 struct WakerSlot {
   Oid db;
   Latch *latch;            /* NULL while starting */
+  int pid;                 /* once started */
   TimestampTz registered;  /* when its start was requested */
 };
 
@@ -83,6 +89,7 @@ uint64 pending_mask = 0; /* queues this transaction must wake at commit */
 bool callback_registered = false;
 shmem_request_hook_type prev_shmem_request_hook = nullptr;
 shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+ProcessUtility_hook_type prev_process_utility = nullptr;
 
 void RequestShmem() {
   if (prev_shmem_request_hook) prev_shmem_request_hook();
@@ -138,7 +145,7 @@ bool EnsureWaker() {
   for (int i = 0; i < kMaxWakers && slot < 0; ++i)
     if (shared->wakers[i].db == InvalidOid) {
       slot = i;
-      shared->wakers[i] = WakerSlot{MyDatabaseId, nullptr, now};
+      shared->wakers[i] = WakerSlot{MyDatabaseId, nullptr, 0, now};
       start = true;
     }
   SpinLockRelease(&shared->mutex);
@@ -225,6 +232,7 @@ void AnnounceWaker() {
   for (int i = 0; i < kMaxWakers; ++i)
     if (shared->wakers[i].db == MyDatabaseId && shared->wakers[i].latch == nullptr) {
       shared->wakers[i].latch = MyLatch;
+      shared->wakers[i].pid = MyProcPid;
       mine = true;
       break;
     }
@@ -257,6 +265,63 @@ void WakerLoop(void *arg) {
   }
 }
 
+/*
+ * The database a utility statement must have to itself (PostgreSQL refuses it
+ * while another session is connected): DROP DATABASE, ALTER DATABASE RENAME
+ * and SET TABLESPACE, CREATE DATABASE ... TEMPLATE.  NULL for the others.
+ */
+const char *DatabaseNeededAlone(Node *stmt) {
+  List *options = NIL;
+  const char *db = nullptr;
+  const char *option = nullptr;
+  switch (nodeTag(stmt)) {
+    case T_DropdbStmt:
+      return castNode(DropdbStmt, stmt)->dbname;
+    case T_RenameStmt:
+      return castNode(RenameStmt, stmt)->renameType == OBJECT_DATABASE ? castNode(RenameStmt, stmt)->subname
+                                                                      : nullptr;
+    case T_CreatedbStmt:
+      options = castNode(CreatedbStmt, stmt)->options;
+      option = "template";
+      break;
+    case T_AlterDatabaseStmt:
+      options = castNode(AlterDatabaseStmt, stmt)->options;
+      db = castNode(AlterDatabaseStmt, stmt)->dbname;
+      option = "tablespace";
+      break;
+    default:
+      return nullptr;
+  }
+  ListCell *cell;
+  foreach (cell, options) {
+    DefElem *def = lfirst_node(DefElem, cell);
+    if (strcmp(def->defname, option) == 0 && def->arg != nullptr) return db != nullptr ? db : defGetString(def);
+  }
+  return nullptr;
+}
+
+/*
+ * The waker stays connected to its database, which would make those
+ * statements fail ("being accessed by other users"): it is asked to exit
+ * first (they wait a few seconds for other sessions to go), and the next fire
+ * that needs it starts it again.
+ */
+void StopWakerBefore(PlannedStmt *pstmt, const char *query, bool read_only_tree, ProcessUtilityContext context,
+                     ParamListInfo params, QueryEnvironment *env, DestReceiver *dest, QueryCompletion *qc) {
+  const char *name = DatabaseNeededAlone(pstmt->utilityStmt);
+  Oid db = name != nullptr ? get_database_oid(name, true) : InvalidOid;
+  int pid = 0;
+  if (OidIsValid(db)) {
+    SpinLockAcquire(&shared->mutex);
+    for (const WakerSlot &w : shared->wakers)
+      if (w.db == db && w.latch != nullptr) pid = w.pid;
+    SpinLockRelease(&shared->mutex);
+  }
+  if (pid != 0) kill(pid, SIGTERM);
+  (prev_process_utility ? prev_process_utility : standard_ProcessUtility)(pstmt, query, read_only_tree, context,
+                                                                        params, env, dest, qc);
+}
+
 }  // namespace
 
 namespace triggers {
@@ -267,6 +332,8 @@ void WakeupInit() {
   shmem_request_hook = RequestShmem;
   prev_shmem_startup_hook = shmem_startup_hook;
   shmem_startup_hook = StartupShmem;
+  prev_process_utility = ProcessUtility_hook;
+  ProcessUtility_hook = StopWakerBefore;
 }
 
 void WakeQueue(const char *queue) {

@@ -98,5 +98,27 @@ for _ in $(seq 1 30); do   # the first fire after the waker died may start a new
 done
 check waker_restarts_on_demand $ok
 
+# The waker stays connected to its database; statements that need the database
+# to themselves (DROP, RENAME, CREATE ... TEMPLATE) ask it to leave first instead
+# of failing with "being accessed by other users".
+waker_in() {   # DB: waits (at most 10 s) until a waker serves DB
+  for _ in $(seq 1 100); do
+    [ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = '$1'")" = 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+start_waker_in() {   # DB: a claim marks the queue waited on; a fire then starts the waker
+  sql -d "$1" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS triggers" \
+    -c "SELECT triggers_configure('s', '{\"t\": {\"after\": [], \"andEvery\": \"go\", \"run\": \"r\"}}')" \
+    -c "SELECT count(*) FROM triggers_claim('w', '{default}', 10)" -c "SELECT triggers_fire('s', 'go')" >/dev/null
+  waker_in "$1"
+}
+ok=1
+sql -c "CREATE DATABASE wk1" && start_waker_in wk1 && sql -c "ALTER DATABASE wk1 RENAME TO wk2" \
+  && start_waker_in wk2 && sql -c "CREATE DATABASE wk3 TEMPLATE wk2" \
+  && start_waker_in wk2 && sql -c "DROP DATABASE wk2" -c "DROP DATABASE wk3" && ok=0
+check database_statements_stop_the_waker $ok
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
