@@ -26,7 +26,9 @@ void InsertRow(const char *table, const char *const *columns, int ncolumns, Datu
 /*
  * A table of the extension opened for writing without a query: its indexes
  * open, an executor state for their predicates and uniqueness checks, a slot
- * holding the row being written.  The layout is checked as for InsertRow.
+ * holding the row being written.  The layout is checked as for InsertRow;
+ * keeps_foreign_keys: the caller changes no foreign key column, so the
+ * table's foreign key checks (which PostgreSQL would skip) may be there.
  */
 struct DirectWrite {
   Relation rel;
@@ -34,7 +36,8 @@ struct DirectWrite {
   ResultRelInfo *info;
   TupleTableSlot *slot;
 };
-DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int ncolumns);
+DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int ncolumns,
+                            bool keeps_foreign_keys = false);
 /* The index entries of the row in w->slot (a new row, or a version that is not heap-only). */
 void InsertIndexEntries(DirectWrite *w);
 void CloseDirectWrite(DirectWrite *w);

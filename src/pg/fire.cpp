@@ -9,6 +9,7 @@
 #include "triggers/instance_probe.hpp"
 #include "triggers/jsonb_values.hpp"
 #include "triggers/row_insert.hpp"
+#include "triggers/session_bump.hpp"
 #include "triggers/spi_plans.hpp"
 #include "triggers/status_stamps.hpp"
 #include "triggers/table_layout.hpp"
@@ -27,12 +28,10 @@ extern "C" {
 namespace {
 
 /*
- * Step 0: lock the session row and count the fire (its number is seq) — an
- * UPDATE, cheaper to start than the upsert that also creates a new session.
+ * Step 0: lock the session row and count the fire (its number is seq):
+ * directly for an existing session (session_bump.hpp), else this upsert,
+ * which also creates it.
  */
-const char *const kBumpSql =
-    "UPDATE triggers.session AS s SET fires = s.fires + 1, last_activity = pg_catalog.now() "
-    "WHERE s.session = $1 RETURNING s.config_id, s.fires";
 const char *const kLockSql =
     "INSERT INTO triggers.session AS s (session, fires) VALUES ($1, 1) "
     "ON CONFLICT (session) DO UPDATE SET fires = s.fires + 1, last_activity = pg_catalog.now() "
@@ -126,7 +125,7 @@ const char *const kNewInstanceSql =
     "SELECT t.n, t.status FROM t";
 
 struct Plans {
-  SPIPlanPtr bump, lock, apply, new_instance, queue_fast, instance_fast;
+  SPIPlanPtr lock, apply, new_instance, queue_fast, instance_fast;
 };
 Plans plans;
 
@@ -138,7 +137,6 @@ void PreparePlans() {
                       TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
   Oid queue_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT4OID, TEXTOID, JSONBOID};
   Oid instance_types[] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, INT8OID};
-  plans.bump = triggers::PrepareKept(kBumpSql, 1, lock_types);
   plans.lock = triggers::PrepareKept(kLockSql, 1, lock_types);
   plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
   plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
@@ -329,14 +327,17 @@ void RecordEvent(Datum session, Datum trigger, Datum seq, Datum kwargs) {
 
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
   PreparePlans();
-  Datum lock_values[1] = {session};
-  triggers::RunPlan(plans.bump, lock_values, " ", SPI_OK_UPDATE_RETURNING);
-  if (SPI_processed == 0) triggers::RunPlan(plans.lock, lock_values, " ", SPI_OK_INSERT_RETURNING);
-  bool config_null, seq_null;
-  Datum config = triggers::ResultColumn(1, &config_null);
-  Datum seq = triggers::ResultColumn(2, &seq_null);
+  triggers::BumpedSession bumped = triggers::BumpSession(session);
+  if (!bumped.found) { /* a new session: created by the upsert (a concurrent fire may create it too) */
+    Datum lock_values[1] = {session};
+    triggers::RunPlan(plans.lock, lock_values, " ", SPI_OK_INSERT_RETURNING);
+    bool seq_null;
+    bumped.config_id = triggers::ResultColumn(1, &bumped.config_null);
+    bumped.fires = triggers::ResultColumn(2, &seq_null);
+  }
+  Datum config = bumped.config_id, seq = bumped.fires;
   RecordEvent(session, trigger, seq, kwargs);
-  if (!config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
+  if (!bumped.config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
   Scheduled none{nullptr, 0, 0, result_context};
   return ToArray(&none);
 }

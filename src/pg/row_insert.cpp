@@ -17,6 +17,7 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/sequence.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "storage/bufmgr.h"
@@ -111,8 +112,22 @@ Oid ExtensionRelation(const char *name) {
   return relid;
 }
 
-/* The table must be as the extension script made it: these columns, no triggers or CHECKs to run. */
-static void CheckLayout(Relation rel, const char *table, const char *const *columns, int ncolumns) {
+/* True when every trigger of `rel` is the check of one of its foreign keys. */
+static bool OnlyForeignKeyChecks(Relation rel) {
+  for (int i = 0; i < rel->trigdesc->numtriggers; ++i) {
+    const Trigger &t = rel->trigdesc->triggers[i];
+    if (!t.tgisinternal || RI_FKey_trigger_type(t.tgfoid) != RI_TRIGGER_FK) return false;
+  }
+  return true;
+}
+
+/*
+ * The table must be as the extension script made it: these columns, no
+ * triggers or CHECKs to run — but for the checks of its own foreign keys
+ * when the caller changes no foreign key column (PostgreSQL skips them then).
+ */
+static void CheckLayout(Relation rel, const char *table, const char *const *columns, int ncolumns,
+                        bool keeps_foreign_keys) {
   TupleDesc desc = RelationGetDescr(rel);
   bool same = desc->natts == ncolumns;
   for (int i = 0; same && i < ncolumns; ++i) {
@@ -123,17 +138,18 @@ static void CheckLayout(Relation rel, const char *table, const char *const *colu
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("table triggers.%s does not have the columns this version of the library expects", table),
                     errhint("Reinstall the extension (its tables are private).")));
-  if (rel->trigdesc != nullptr || (desc->constr != nullptr && desc->constr->num_check > 0))
+  bool triggers_to_run = rel->trigdesc != nullptr && !(keeps_foreign_keys && OnlyForeignKeyChecks(rel));
+  if (triggers_to_run || (desc->constr != nullptr && desc->constr->num_check > 0))
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("table triggers.%s has triggers or CHECK constraints added to it", table),
                     errdetail("The engine writes this table directly; what was added would be bypassed."),
                     errhint("Drop them: the extension's tables are private.")));
 }
 
-DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int ncolumns) {
+DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int ncolumns, bool keeps_foreign_keys) {
   DirectWrite w;
   w.rel = table_open(ExtensionRelation(table), RowExclusiveLock);
-  CheckLayout(w.rel, table, columns, ncolumns);
+  CheckLayout(w.rel, table, columns, ncolumns, keeps_foreign_keys);
   w.estate = CreateExecutorState();
   w.info = makeNode(ResultRelInfo);
   InitResultRelInfo(w.info, w.rel, 1, nullptr, 0);
