@@ -10,6 +10,7 @@
 #include "triggers/pg_boundary.hpp"
 
 extern "C" {
+#include "access/tableam.h"
 #include "nodes/execnodes.h"
 }
 
@@ -40,6 +41,13 @@ DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int n
                             bool keeps_foreign_keys = false);
 /* The index entries of the row in w->slot (a new row, or a version that is not heap-only). */
 void InsertIndexEntries(DirectWrite *w);
+/*
+ * Writes the row in w->slot as the new version of the row at `tid`, waiting
+ * for a concurrent writer (HOT when no indexed column changes, else with its
+ * index entries).  Anything but TM_Ok means nothing was written; the caller
+ * decides what a concurrent change means.
+ */
+TM_Result UpdateVersion(DirectWrite *w, ItemPointer tid, Snapshot snapshot);
 void CloseDirectWrite(DirectWrite *w);
 
 /* The oid of relation triggers.<name> (a table, an index, a sequence); remembered

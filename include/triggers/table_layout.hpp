@@ -1,7 +1,7 @@
 /*
  * table_layout.hpp — the columns of the tables the hot paths write directly
- * (row_insert.hpp, unstarted_apply.hpp), in table order, as sql/triggers--0.1.sql
- * creates them.  Every direct write checks the table against its list
+ * (row_insert.hpp, unstarted_apply.hpp, session_bump.hpp), in table order,
+ * as sql/triggers--0.1.sql creates them.  Every direct write checks the table against its list
  * (CheckLayout), so a schema change cannot silently misplace a value.
  */
 #pragma once

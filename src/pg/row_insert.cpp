@@ -3,7 +3,8 @@
  * table with no triggers, rules, foreign keys or CHECK constraints (none of
  * the extension's hot tables has any): form the tuple, heap-insert it (TOAST
  * included), insert its index entries (unique checks included).  The same
- * opened table (DirectWrite) serves the direct updates (unstarted_apply.cpp).
+ * opened table (DirectWrite) serves the direct updates (UpdateVersion:
+ * unstarted_apply.cpp, session_bump.cpp).
  * PostgreSQL contracts used: src/backend/executor/nodeModifyTable.c
  * (ExecInsert), src/backend/executor/execIndexing.c.
  * This file owns no C++ objects: every frame may be unwound by ereport.
@@ -160,6 +161,16 @@ DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int n
 
 void InsertIndexEntries(DirectWrite *w) {
   list_free(ExecInsertIndexTuples(w->info, w->slot, w->estate, false, false, nullptr, NIL));
+}
+
+TM_Result UpdateVersion(DirectWrite *w, ItemPointer tid, Snapshot snapshot) {
+  TM_FailureData failure;
+  LockTupleMode mode;
+  bool update_indexes;
+  TM_Result result = table_tuple_update(w->rel, tid, w->slot, GetCurrentCommandId(true), snapshot, InvalidSnapshot,
+                                        true, &failure, &mode, &update_indexes);
+  if (result == TM_Ok && update_indexes) InsertIndexEntries(w);
+  return result;
 }
 
 void CloseDirectWrite(DirectWrite *w) {

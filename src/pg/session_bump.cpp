@@ -69,25 +69,18 @@ BumpedSession BumpSession(Datum session) {
   BumpedSession out{false, true, (Datum)0, (Datum)0};
   if (FindSession(&w, snapshot, session, row)) {
     ItemPointerData tid = row->tts_tid;
-    CommandId cid = GetCurrentCommandId(true);
     for (;;) {
       Counted(&w, row, &out);
-      TM_FailureData failure;
-      LockTupleMode mode;
-      bool update_indexes;
-      TM_Result result = table_tuple_update(w.rel, &tid, w.slot, cid, snapshot, InvalidSnapshot, true, &failure,
-                                            &mode, &update_indexes);
-      if (result == TM_Ok) {
-        if (update_indexes) InsertIndexEntries(&w);
-        break;
-      }
+      TM_Result result = UpdateVersion(&w, &tid, snapshot);
+      if (result == TM_Ok) break;
       if ((result == TM_Updated || result == TM_Deleted) && IsolationUsesXactSnapshot())
         ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                         errmsg("could not serialize access due to concurrent update of session \"%s\"",
                                TextDatumGetCString(session))));
+      TM_FailureData failure;
       if (result == TM_Updated)
-        result = table_tuple_lock(w.rel, &tid, snapshot, row, cid, LockTupleNoKeyExclusive, LockWaitBlock,
-                                  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
+        result = table_tuple_lock(w.rel, &tid, snapshot, row, GetCurrentCommandId(true), LockTupleNoKeyExclusive,
+                                  LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
       if (result == TM_Deleted) { /* purged meanwhile: as if it never existed */
         out.found = false;
         break;

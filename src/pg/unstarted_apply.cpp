@@ -65,18 +65,12 @@ HeapTuple Applied(TupleDesc desc, TupleTableSlot *row, Datum pair, bool complete
   return heap_form_tuple(desc, values, nulls);
 }
 
-/* Writes `tuple` as the new version of the row at `tid`, with its index entries when it needs them. */
+/* Writes `tuple` as the new version of the row at `tid`. */
 void UpdateTo(triggers::DirectWrite *w, ItemPointer tid, HeapTuple tuple, Snapshot snapshot) {
   ExecStoreHeapTuple(tuple, w->slot, false);
-  TM_FailureData failure;
-  LockTupleMode mode;
-  bool update_indexes;
-  TM_Result result = table_tuple_update(w->rel, tid, w->slot, GetCurrentCommandId(true), snapshot, InvalidSnapshot,
-                                        true, &failure, &mode, &update_indexes);
-  if (result != TM_Ok) /* only under a snapshot older than the session lock (repeatable read) */
+  if (triggers::UpdateVersion(w, tid, snapshot) != TM_Ok) /* only under a snapshot older than the session lock */
     ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                     errmsg("could not serialize access due to concurrent update of a task instance")));
-  if (update_indexes) triggers::InsertIndexEntries(w);
 }
 
 }  // namespace

@@ -311,7 +311,7 @@ void StopWakerBefore(PlannedStmt *pstmt, const char *query, bool read_only_tree,
   const char *name = DatabaseNeededAlone(pstmt->utilityStmt);
   Oid db = name != nullptr ? get_database_oid(name, true) : InvalidOid;
   int pid = 0;
-  if (OidIsValid(db)) {
+  if (OidIsValid(db) && shared != nullptr) {
     SpinLockAcquire(&shared->mutex);
     for (const WakerSlot &w : shared->wakers)
       if (w.db == db && w.latch != nullptr) pid = w.pid;
