@@ -29,6 +29,8 @@ DURATION="${DURATION:-3}"
 GW_VERSION="${GW_VERSION:-0.17.3}"
 PEERS_NPM_DIR="${PEERS_NPM_DIR:-$TMPROOT/triggers-bench-npm-graphile-worker-$GW_VERSION}"
 PEER_SYNCS="${PEER_SYNCS:-on off}"
+PEER_SECTIONS="${PEER_SECTIONS:-add drain latency}"
+want() { [[ " $PEER_SECTIONS " == *" $1 "* ]]; }
 REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-peers-$(date -u +%Y%m%d-%H%M%S).md}"
 GW_JOBS=$((3 * E2E_SESSIONS))
 
@@ -65,16 +67,18 @@ gw_reset() {
 gw_left() { sql peer -c "SELECT count(*) FROM graphile_worker._private_jobs"; }
 
 # --- add_job vs fire (interleaved)
-for sync in $PEER_SYNCS; do
-  set_sync peer "$sync"
-  reset_fire_state peer
-  for c in 1 4; do
-    gw_reset
-    run_pgbench peer "gw.add.$sync.c$c" "$BENCH_DIR/sql/gw_add_job.sql" "$c"
-    fire_run peer "peer.fire.$sync.c$c" fire1 "$c"
+if want add; then
+  for sync in $PEER_SYNCS; do
+    set_sync peer "$sync"
+    reset_fire_state peer
+    for c in 1 4; do
+      gw_reset
+      run_pgbench peer "gw.add.$sync.c$c" "$BENCH_DIR/sql/gw_add_job.sql" "$c"
+      fire_run peer "peer.fire.$sync.c$c" fire1 "$c"
+    done
   done
-done
-set_sync peer on
+  set_sync peer on
+fi
 
 # --- no-op drain vs our end-to-end (sync on)
 gw_drain() {   # preset
@@ -97,17 +101,21 @@ gw_drain() {   # preset
   record "gw.drain.$p.rss" "$(tail -n 1 "$WORK/gw.$p.time")"
   log "$(printf '%-40s %10s jobs/s net (%s jobs in %s ms, start-up %s ms)' "gw.drain.$p" "$(get "gw.drain.$p.rate")" "$GW_JOBS" "$total" "$startup")"
 }
-gw_drain c8
-e2e_ours peer "peer.e2e"
-gw_drain perf
+if want drain; then
+  gw_drain c8
+  e2e_ours peer "peer.e2e"
+  gw_drain perf
+fi
 
 # --- latency (sync on)
-gw_reset
-out=$(gw latency "$LAT_N" | grep '^{"mode"') || die "graphile-worker latency failed"
-for s in avg p50 p99 max; do record "gw.lat.$s" "$(grep -o "\"$s\": *[0-9.]*" <<<"$out" | awk -F: '{ print $2 }' | tr -d ' ')"; done
-log "gw latency add->start: $out"
-reset_fire_state peer
-latency_ours peer "peer.lat"
+if want latency; then
+  gw_reset
+  out=$(gw latency "$LAT_N" | grep '^{"mode"') || die "graphile-worker latency failed"
+  for s in avg p50 p99 max; do record "gw.lat.$s" "$(grep -o "\"$s\": *[0-9.]*" <<<"$out" | awk -F: '{ print $2 }' | tr -d ' ')"; done
+  log "gw latency add->start: $out"
+  reset_fire_state peer
+  latency_ours peer "peer.lat"
+fi
 
 # --- report
 report_peers_table() {

@@ -52,3 +52,34 @@ SELECT ARRAY(SELECT jsonb_object_keys(metadata -> 'timestamps') ORDER BY 1) AS s
        (SELECT bool_and(value = to_jsonb(now())) FROM jsonb_each(metadata -> 'timestamps')) AS all_now
 FROM triggers.instances WHERE session = 'ms3';
 COMMIT;
+-- A claim writes only the queue row: the stored status stays 'scheduled' and the
+-- view shows 'running', with the claim's time as running and lastModified.  The
+-- answer stores that time in the instance (finish, fail, a status set by hand),
+-- and a delivery under a new task_id after a lost lease moves the instance's task_id.
+SELECT triggers_configure('ms4', '{"t": {"after": ["go"], "andEvery": "go", "run": "r", "using": "ms4"}}');
+SELECT triggers_fire('ms4', 'go'), triggers_fire('ms4', 'go'), triggers_fire('ms4', 'go');
+BEGIN;
+CREATE TEMP TABLE ms4_claim AS SELECT task_id, instance, now() AS claimed FROM triggers_claim('w', '{ms4}', 3, '1 hour');
+SELECT i.task || '#' || i.n AS instance, i.status AS stored, v.status AS shown,
+       v.metadata #>> '{timestamps,running}' = to_jsonb(c.claimed) #>> '{}' AS running_is_claim,
+       v.metadata #>> '{timestamps,lastModified}' = to_jsonb(c.claimed) #>> '{}' AS modified_is_claim
+FROM triggers.instance AS i JOIN triggers.instances AS v USING (session, task, n)
+JOIN ms4_claim AS c ON c.instance = v.instance WHERE i.session = 'ms4' ORDER BY 1;
+COMMIT;
+SELECT triggers_finish((SELECT task_id FROM ms4_claim WHERE instance = 't#0'));
+SELECT triggers_fail((SELECT task_id FROM ms4_claim WHERE instance = 't#1'));
+SELECT triggers_set_status('ms4', 't#2', 'finished');
+SELECT v.instance, v.status, i.stamps[5] = c.claimed AS running_kept,
+       v.metadata #>> '{timestamps,running}' = to_jsonb(c.claimed) #>> '{}' AS running_shown
+FROM triggers.instances AS v JOIN triggers.instance AS i USING (session, task, n)
+JOIN ms4_claim AS c ON c.instance = v.instance WHERE v.session = 'ms4' ORDER BY 1;
+-- lease lost: delivered again under a new task_id, which the instance follows
+SELECT triggers_fire('ms4', 'go');
+SELECT count(*) AS claimed FROM triggers_claim('w', '{ms4}', 1, '1 hour');
+UPDATE triggers.queue SET visible_at = now() - interval '1 second' WHERE session = 'ms4';
+CREATE TEMP TABLE ms4_again AS SELECT task_id, instance, attempt FROM triggers_claim('w2', '{ms4}', 1);
+SELECT a.instance, a.attempt, v.status, v.task_id = a.task_id AS instance_follows, i.answer IS NULL AS no_answer
+FROM ms4_again AS a JOIN triggers.instances AS v ON v.session = 'ms4' AND v.instance = a.instance
+JOIN triggers.instance AS i USING (session, task, n);
+SELECT triggers_finish((SELECT task_id FROM ms4_again)) AS finished_under_new_id;
+SELECT instance, status FROM triggers.instances WHERE session = 'ms4' ORDER BY 1;

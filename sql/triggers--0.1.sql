@@ -137,7 +137,9 @@ CREATE TABLE triggers.instance (
   n             integer NOT NULL,
   status        text NOT NULL,  -- unstarted, scheduled, running, finished, failed, replayed,
                                 -- skipped, abandoned: only the API writes it (no CHECK: it
-                                -- would be re-read on every statement of the hot paths)
+                                -- would be re-read on every statement of the hot paths).
+                                -- A claim leaves it 'scheduled': triggers.instances shows
+                                -- 'running' while the queue row is claimed (claimed_at)
   kwargs        jsonb NOT NULL DEFAULT '{}',
   abandon_state text[] NOT NULL DEFAULT '{}',
   metadata      jsonb NOT NULL DEFAULT '{}',  -- shown with "timestamps" from stamps
@@ -169,7 +171,10 @@ CREATE TABLE triggers.queue (
   run        text NOT NULL,
   kwargs     jsonb NOT NULL,         -- withParams merged under the trigger kwargs
   attempt    integer NOT NULL DEFAULT 0,
-  worker     text                    -- NULL until claimed
+  worker     text,                   -- NULL until claimed
+  -- when the current lease began: the instance's "running" time until it is answered
+  -- (a claim rewrites only this row; the instance row is rewritten by the answer)
+  claimed_at timestamptz
 ) WITH (fillfactor = 70);
 CREATE INDEX queue_ready ON triggers.queue (queue, visible_at);
 COMMENT ON TABLE triggers.queue IS 'tasks waiting for, or held by, a worker';
@@ -237,6 +242,19 @@ CREATE FUNCTION triggers._stamp(stamps timestamptz[], status text) RETURNS times
   AS 'MODULE_PATHNAME', 'triggers_stamp'
   LANGUAGE C STABLE STRICT SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION triggers._stamp(timestamptz[], text) IS 'internal: records a status change time';
+
+-- The stamps of an instance whose delivery ends: its running time is when that
+-- delivery was claimed (the claim writes only the queue row).
+CREATE FUNCTION triggers._stamp_claim(stamps timestamptz[], claimed_at timestamptz) RETURNS timestamptz[]
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF claimed_at IS NOT NULL THEN
+    stamps[5] := claimed_at;  -- slot of 'running' (src/pg/status_stamps.cpp)
+  END IF;
+  RETURN stamps;
+END $$;
+COMMENT ON FUNCTION triggers._stamp_claim(timestamptz[], timestamptz) IS
+  'internal: records the running time of a delivery that ends';
 
 -- User-supplied metadata: an object without "timestamps" (the engine keeps those).
 CREATE FUNCTION triggers._user_metadata(value jsonb, name text) RETURNS jsonb
@@ -524,11 +542,13 @@ COMMENT ON FUNCTION triggers._take(bigint, text) IS 'internal: locks a held deli
 CREATE FUNCTION triggers._answer(p_task_id bigint, p_verb text, p_status text, p_metadata jsonb)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_claimed_at timestamptz;
 BEGIN
-  DELETE FROM triggers.queue AS q WHERE q.task_id = p_task_id;
+  DELETE FROM triggers.queue AS q WHERE q.task_id = p_task_id RETURNING q.claimed_at INTO v_claimed_at;
   UPDATE triggers.instance AS i
   SET status = p_status, answer = p_verb, metadata = i.metadata || p_metadata,
-      stamps = triggers._stamp(i.stamps, p_status)
+      stamps = triggers._stamp(triggers._stamp_claim(i.stamps, v_claimed_at), p_status)
   WHERE i.task_id = p_task_id;
 END $$;
 COMMENT ON FUNCTION triggers._answer(bigint, text, text, jsonb) IS 'internal: records a worker''s answer';
@@ -684,15 +704,17 @@ BEGIN
   ), claimed AS (
     UPDATE triggers.queue AS q
     SET task_id = CASE WHEN q.worker IS NOT NULL THEN nextval('triggers.task_id_seq') ELSE q.task_id END,
-        attempt = q.attempt + 1, worker = v_worker, visible_at = now() + v_lease
+        attempt = q.attempt + 1, worker = v_worker, visible_at = now() + v_lease, claimed_at = now()
     WHERE q.task_id = ANY (ARRAY(SELECT p.task_id FROM picked AS p))
     RETURNING q.task_id, q.session, q.task, q.n, q.run, q.queue, q.kwargs, q.attempt
-  ), running AS (
-    UPDATE triggers.instance AS i
-    SET status = 'running', task_id = c.task_id, answer = NULL,
-        -- triggers._stamp(i.stamps, 'running') inline: slots 2 (lastModified) and 5 (running)
-        stamps[2] = now(), stamps[5] = now()
-    FROM claimed AS c WHERE i.session = c.session AND i.task = c.task AND i.n = c.n
+  ), redelivered AS (
+    -- The instance row stays as it is (status 'scheduled'; triggers.instances shows
+    -- 'running' from the queue row): rewriting it cost a seventh of a task's way
+    -- through the engine.  Only a delivery under a new task_id is written to it.
+    UPDATE triggers.instance AS i SET task_id = c.task_id, answer = NULL
+    FROM claimed AS c
+    WHERE c.attempt > 1 AND i.session = c.session AND i.task = c.task AND i.n = c.n
+      AND i.task_id IS DISTINCT FROM c.task_id
   )
   -- c.run follows the task's current configuration (triggers._reconfigure)
   SELECT c.task_id, c.session, c.task || '#' || c.n, c.task, c.run, c.queue, c.kwargs, c.attempt
@@ -830,7 +852,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF p_inst.status <> 'failed' THEN
     RAISE EXCEPTION 'cannot % instance "%#%" of session "%": it is %, not failed', p_action,
-      p_inst.task, p_inst.n, p_inst.session, p_inst.status
+      p_inst.task, p_inst.n, p_inst.session,
+      (SELECT v.status FROM triggers.instances AS v
+       WHERE v.session = p_inst.session AND v.task = p_inst.task AND v.n = p_inst.n)
       USING ERRCODE = '55000', HINT = 'Only failed instances can be replayed or skipped.';
   END IF;
 END $$;
@@ -876,6 +900,7 @@ DECLARE
   v_metadata jsonb := triggers._user_metadata($4, 'metadata');
   v_kwargs jsonb := triggers._object($6, 'cascade_kwargs');
   v_inst triggers.instance;
+  v_claimed_at timestamptz;
   v_scheduled text[] := '{}';
 BEGIN
   IF $3 IS NULL THEN
@@ -891,9 +916,11 @@ BEGIN
   SELECT q.task_id, q.session, q.task, q.n FROM triggers.queue AS q
   WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n AND q.worker IS NOT NULL;
   DELETE FROM triggers.queue AS q
-  WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n;
+  WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n
+  RETURNING q.claimed_at INTO v_claimed_at;
   UPDATE triggers.instance AS i
-  SET status = $3, metadata = i.metadata || v_metadata, stamps = triggers._stamp(i.stamps, $3)
+  SET status = $3, metadata = i.metadata || v_metadata,
+      stamps = triggers._stamp(triggers._stamp_claim(i.stamps, v_claimed_at), $3)
   WHERE i.session = v_inst.session AND i.task = v_inst.task AND i.n = v_inst.n;
   IF $3 = 'scheduled' THEN
     v_scheduled := ARRAY[triggers._enqueue(v_inst.session, triggers._task_config(v_inst.session, v_inst.task),
@@ -936,21 +963,28 @@ COMMENT ON FUNCTION @extschema@.triggers_resolve_logs(text, text) IS
 -- API: inspection.
 ------------------------------------------------------------------------------
 -- Top-level statements run with the installer's search_path: operators are qualified.
+-- A scheduled instance whose delivery is claimed is running: a claim writes only
+-- the queue row (claimed_at), so status and times are completed from it here.
 CREATE VIEW triggers.instances AS
 SELECT i.session, i.task OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||) i.n::text AS instance,
-       i.task, i.n, i.status, i.kwargs, i.abandon_state,
+       i.task, i.n, CASE WHEN q.claimed_at IS NULL THEN i.status ELSE 'running' END AS status,
+       i.kwargs, i.abandon_state,
        -- the stamps' slots (src/pg/status_stamps.cpp) as metadata.timestamps, with
        -- built-in functions only: whoever may read the view may call them
        i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('timestamps',
          pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-           'created', i.stamps[1], 'lastModified', i.stamps[2], 'unstarted', i.stamps[3],
-           'scheduled', i.stamps[4], 'running', i.stamps[5], 'finished', i.stamps[6],
+           'created', i.stamps[1], 'lastModified', GREATEST(i.stamps[2], q.claimed_at),
+           'unstarted', i.stamps[3], 'scheduled', i.stamps[4],
+           'running', coalesce(q.claimed_at, i.stamps[5]), 'finished', i.stamps[6],
            'failed', i.stamps[7], 'replayed', i.stamps[8], 'skipped', i.stamps[9],
            'abandoned', i.stamps[10]))) AS metadata,
        i.status OPERATOR(pg_catalog.=) ANY (ARRAY['finished', 'skipped', 'replayed', 'abandoned']::text[])
          AS is_resolved,
        i.task_id
-FROM triggers.instance AS i;
+FROM triggers.instance AS i
+LEFT JOIN triggers.queue AS q
+  ON i.status OPERATOR(pg_catalog.=) 'scheduled' AND q.task_id OPERATOR(pg_catalog.=) i.task_id
+ AND q.claimed_at IS NOT NULL;
 COMMENT ON VIEW triggers.instances IS 'every instance of every session, with its status and metadata';
 
 CREATE FUNCTION @extschema@.triggers_unresolved_tasks(session text) RETURNS SETOF text

@@ -11,11 +11,11 @@ namespace triggers {
 inline constexpr const char *kEventColumns[] = {"session", "trigger", "seq", "kwargs", "fired_at"};
 enum EventColumn { kEventSession, kEventTrigger, kEventSeq, kEventKwargs, kEventFiredAt, kEventColumnCount };
 
-inline constexpr const char *kQueueColumns[] = {"task_id", "queue", "visible_at", "session", "task",
-                                                "n",       "run",   "kwargs",     "attempt", "worker"};
+inline constexpr const char *kQueueColumns[] = {"task_id", "queue",  "visible_at", "session", "task",      "n",
+                                                "run",     "kwargs", "attempt",    "worker",  "claimed_at"};
 enum QueueColumn {
-  kQueueTaskId, kQueueQueue, kQueueVisibleAt, kQueueSession, kQueueTask,
-  kQueueN,      kQueueRun,   kQueueKwargs,    kQueueAttempt, kQueueWorker, kQueueColumnCount
+  kQueueTaskId, kQueueQueue,  kQueueVisibleAt, kQueueSession, kQueueTask,      kQueueN,
+  kQueueRun,    kQueueKwargs, kQueueAttempt,   kQueueWorker,  kQueueClaimedAt, kQueueColumnCount
 };
 
 inline constexpr const char *kInstanceColumns[] = {"session",  "task",   "n",       "status", "kwargs", "abandon_state",

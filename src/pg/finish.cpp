@@ -46,11 +46,12 @@ const char *const kLockSql =
 const char *const kTakeSql =
     "WITH d AS (DELETE FROM triggers.queue AS q "
     "           WHERE q.task_id OPERATOR(pg_catalog.=) ANY ($1) AND q.worker IS NOT NULL "
-    "           RETURNING q.task_id, q.session, q.task, q.n), "
+    "           RETURNING q.task_id, q.session, q.task, q.n, q.claimed_at), "
     "u AS (UPDATE triggers.instance AS i SET status = 'finished', answer = 'finish', "
     "      metadata = i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', "
     "                 $2[pg_catalog.width_bucket(d.task_id, $1)]), "
-    "      stamps[2] = pg_catalog.now(), stamps[6] = pg_catalog.now() " /* triggers._stamp(i.stamps, 'finished') */
+    /* triggers._stamp(i.stamps, 'finished'), with the running time of the claim (slot 5) */
+    "      stamps[2] = pg_catalog.now(), stamps[5] = d.claimed_at, stamps[6] = pg_catalog.now() "
     "      FROM d WHERE i.session = d.session AND i.task = d.task AND i.n = d.n "
     "      RETURNING d.task_id, d.session, d.task), "
     "c AS (SELECT u.session, pg_catalog.count(*) AS fires, "

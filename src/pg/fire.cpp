@@ -187,11 +187,18 @@ void NewInstance(const triggers::TaskConfig *t, Datum *values, const char *nulls
 
 /* The queue row of instance n, claimable now as delivery task_id with `kwargs` (no withParams to merge). */
 void InsertQueueRow(const triggers::TaskConfig *t, Datum session, int n, Datum kwargs, Datum task_id) {
-  Datum queue[10] = {task_id,         t->queue, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-                     session,         t->task,  Int32GetDatum(n),
-                     t->run,          kwargs,   Int32GetDatum(0),
-                     (Datum)0};
-  const bool queue_nulls[10] = {false, false, false, false, false, false, false, false, false, true};
+  Datum queue[triggers::kQueueColumnCount] = {};
+  bool queue_nulls[triggers::kQueueColumnCount] = {};
+  queue[triggers::kQueueTaskId] = task_id;
+  queue[triggers::kQueueQueue] = t->queue;
+  queue[triggers::kQueueVisibleAt] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+  queue[triggers::kQueueSession] = session;
+  queue[triggers::kQueueTask] = t->task;
+  queue[triggers::kQueueN] = Int32GetDatum(n);
+  queue[triggers::kQueueRun] = t->run;
+  queue[triggers::kQueueKwargs] = kwargs;
+  queue[triggers::kQueueAttempt] = Int32GetDatum(0);
+  queue_nulls[triggers::kQueueWorker] = queue_nulls[triggers::kQueueClaimedAt] = true; /* not claimed */
   triggers::InsertRow("queue", triggers::kQueueColumns, triggers::kQueueColumnCount, queue, queue_nulls);
 }
 

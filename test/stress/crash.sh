@@ -157,11 +157,11 @@ snapshot_running() {
 # delivered again, within a bounded wait.  Adds to TOTAL_RUNNING, TOTAL_REDELIVERED.
 check_not_stuck() {
   local stuck="SELECT count(*) FROM stress_check.running AS r
-               JOIN triggers.instance AS i USING (session, task, n)
+               JOIN triggers.instances AS i USING (session, task, n)
                WHERE i.status = 'running' AND i.task_id = r.task_id"
   local t0=$SECONDS
   if ! wait_for 90 "SELECT ($stuck) = 0"; then
-    q "SELECT r.*, now() FROM stress_check.running AS r JOIN triggers.instance AS i USING (session, task, n)
+    q "SELECT r.*, now() FROM stress_check.running AS r JOIN triggers.instances AS i USING (session, task, n)
        WHERE i.status = 'running' AND i.task_id = r.task_id LIMIT 10" >&2
     fail "$(q "$stuck") instances running at the crash were neither answered nor delivered again within 90 s"
   fi
