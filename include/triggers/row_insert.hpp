@@ -48,6 +48,11 @@ void InsertIndexEntries(DirectWrite *w);
  * decides what a concurrent change means.
  */
 TM_Result UpdateVersion(DirectWrite *w, ItemPointer tid, Snapshot snapshot);
+/*
+ * UpdateVersion for a row nobody else may change meanwhile (its session is
+ * locked): a concurrent change is a serialization failure (40001) naming `what`.
+ */
+void UpdateLockedRow(DirectWrite *w, ItemPointer tid, Snapshot snapshot, const char *what);
 void CloseDirectWrite(DirectWrite *w);
 
 /* The oid of relation triggers.<name> (a table, an index, a sequence); remembered

@@ -18,9 +18,10 @@ struct BumpedSession {
   bool found;        /* false: no such session (nothing was written) */
   bool config_null;  /* the session has no configuration yet */
   Datum config_id;   /* int8 */
-  Datum fires;       /* int8: the new count, the fire's sequence number */
+  Datum fires;       /* int8: the new count, the (last) fire's sequence number */
 };
 
-BumpedSession BumpSession(Datum session);
+/* Counts `count` fires (a batch of answers counts one per delivery of the session). */
+BumpedSession BumpSession(Datum session, int64 count = 1);
 
 }  // namespace triggers

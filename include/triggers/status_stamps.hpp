@@ -29,4 +29,8 @@ Datum ScheduledStamps(TimestampTz now);
 /* `stamps` (a timestamptz[]) of an instance entering `status` now; 22023 for an unknown status. */
 Datum StampStatus(Datum stamps, const char *status);
 
+/* StampStatus for an instance whose delivery, claimed at `claimed_at`, is
+ * answered: the running slot is the claim's time (a claim writes only the queue row). */
+Datum StampAnswer(Datum stamps, const char *status, Datum claimed_at);
+
 }  // namespace triggers

@@ -3,14 +3,17 @@
  * worker's answers: remove the deliveries from the queue, mark the instances
  * finished, and cascade (fire each task's name with its result) — in the
  * caller's transaction, with the sessions locked first like every other
- * change.  A batch is taken and counted by one statement; each cascade is
- * then recorded and applied in turn.  Anything unusual (a repeated answer, a lost lease,
- * an unknown id) goes to the PL/pgSQL triggers._take, which raises the right
+ * change.  The batch is taken directly (delivery_take.cpp), each session
+ * counts its deliveries at once, and each cascade is then recorded and
+ * applied in turn.  Anything unusual (a repeated answer, a lost lease, an
+ * unknown id) goes to the PL/pgSQL triggers._take, which raises the right
  * error or reports a harmless repeat.
  * This file owns no C++ objects: every frame may be unwound by ereport.
  */
 #include "triggers/arguments.hpp"
+#include "triggers/delivery_take.hpp"
 #include "triggers/fire.hpp"
+#include "triggers/session_bump.hpp"
 #include "triggers/spi_plans.hpp"
 
 extern "C" {
@@ -33,50 +36,19 @@ const char *const kLockSql =
     "  SELECT q.session FROM triggers.queue AS q WHERE q.task_id OPERATOR(pg_catalog.=) ANY ($1))) "
     "ORDER BY s.session FOR UPDATE OF s";
 
-/*
- * Takes the claimed deliveries of $1 off the queue, finishes their instances
- * with their results ($2[i] for $1[i]; $1 is sorted and distinct, so
- * width_bucket finds i by binary search) and counts one fire (the task's name)
- * per delivery in its session.  One row per session, in session order: its
- * configuration, its fire count before the batch, and the ids and tasks it
- * finished, in id order (the k-th is fire before + k).  Plain joins on keys
- * and no join carrying the results: a join in an UPDATE copies each joined
- * row whole (for rechecks), which had cost more than the updates.
- */
-const char *const kTakeSql =
-    "WITH d AS (DELETE FROM triggers.queue AS q "
-    "           WHERE q.task_id OPERATOR(pg_catalog.=) ANY ($1) AND q.worker IS NOT NULL "
-    "           RETURNING q.task_id, q.session, q.task, q.n, q.claimed_at), "
-    "u AS (UPDATE triggers.instance AS i SET status = 'finished', answer = 'finish', "
-    "      metadata = i.metadata OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('result', "
-    "                 $2[pg_catalog.width_bucket(d.task_id, $1)]), "
-    /* triggers._stamp(i.stamps, 'finished'), with the running time of the claim (slot 5) */
-    "      stamps[2] = pg_catalog.now(), stamps[5] = d.claimed_at, stamps[6] = pg_catalog.now() "
-    "      FROM d WHERE i.session = d.session AND i.task = d.task AND i.n = d.n "
-    "      RETURNING d.task_id, d.session, d.task), "
-    "c AS (SELECT u.session, pg_catalog.count(*) AS fires, "
-    "             pg_catalog.array_agg(u.task_id ORDER BY u.task_id) AS ids, "
-    "             pg_catalog.array_agg(u.task ORDER BY u.task_id) AS tasks FROM u GROUP BY u.session), "
-    "b AS (UPDATE triggers.session AS s SET fires = s.fires + c.fires, last_activity = pg_catalog.now() "
-    "      FROM c WHERE s.session = c.session "
-    "      RETURNING s.session, s.config_id, s.fires - c.fires AS before, c.ids, c.tasks) "
-    "SELECT * FROM b ORDER BY b.session";
-
 /* The slow path: raises 55000/42704, or says the same answer was already given. */
 const char *const kExplainSql = "SELECT t.repeat FROM triggers._take($1, 'finish') AS t";
 
 struct Plans {
-  SPIPlanPtr lock, take, explain;
+  SPIPlanPtr lock, explain;
 };
 Plans plans;
 
 void PreparePlans() {
   if (plans.explain != nullptr) return;
   Oid ids[] = {INT8ARRAYOID};
-  Oid take[] = {INT8ARRAYOID, JSONBARRAYOID};
   Oid id[] = {INT8OID};
   plans.lock = triggers::PrepareKept(kLockSql, 1, ids);
-  plans.take = triggers::PrepareKept(kTakeSql, 2, take);
   plans.explain = triggers::PrepareKept(kExplainSql, 1, id);
 }
 
@@ -134,21 +106,9 @@ Batch SortedBatch(const Datum *id_items, const Datum *result_items, int count) {
   return batch;
 }
 
-/* The position of `id` in the batch (it is there: the batch's own ids were taken). */
-int Find(const Batch *batch, int64 id) {
-  int low = 0, high = batch->count - 1;
-  while (low < high) {
-    int middle = (low + high) / 2;
-    if (DatumGetInt64(batch->ids[middle]) < id) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/* The fire of delivery `id` of `task` (its k-th in the session: seq), recorded and applied in its own SPI level. */
-void Cascade(Batch *batch, Datum id, Datum session, Datum task, Datum config, bool config_null, int64 seq,
+/* The fire of the delivery at `at` in the batch (its task's k-th in the session: seq), recorded and applied. */
+void Cascade(Batch *batch, int at, Datum session, Datum task, Datum config, bool config_null, int64 seq,
              ArrayBuildState *acc, MemoryContext result_context) {
-  int at = Find(batch, DatumGetInt64(id));
   Datum result = batch->results[at];
   batch->taken[at] = true;
   triggers::RecordEvent(session, task, Int64GetDatum(seq), result);
@@ -160,21 +120,30 @@ void Cascade(Batch *batch, Datum id, Datum session, Datum task, Datum config, bo
   Accumulate(acc, scheduled, result_context);
 }
 
-/* The cascades of one session's row of kTakeSql, in id order. */
-void CascadeSession(Batch *batch, SPITupleTable *taken, uint64 row, ArrayBuildState *acc,
+int CompareTexts(Datum a, Datum b) {
+  text *x = DatumGetTextPP(a), *y = DatumGetTextPP(b);
+  size_t nx = VARSIZE_ANY_EXHDR(x), ny = VARSIZE_ANY_EXHDR(y);
+  int c = memcmp(VARDATA_ANY(x), VARDATA_ANY(y), Min(nx, ny));
+  return c != 0 ? c : (nx < ny ? -1 : nx > ny ? 1 : 0);
+}
+
+/* By session, then in id order (the batch is sorted by id). */
+int CompareTaken(const void *a, const void *b) {
+  const triggers::TakenDelivery *x = static_cast<const triggers::TakenDelivery *>(a);
+  const triggers::TakenDelivery *y = static_cast<const triggers::TakenDelivery *>(b);
+  int c = CompareTexts(x->session, y->session);
+  return c != 0 ? c : x->position - y->position;
+}
+
+/* The cascades of taken[0..count), one session's deliveries in id order: fires before + 1 .. before + count. */
+void CascadeSession(Batch *batch, const triggers::TakenDelivery *taken, int count, ArrayBuildState *acc,
                     MemoryContext result_context) {
-  bool isnull, config_null;
-  Datum session = SPI_getbinval(taken->vals[row], taken->tupdesc, 1, &isnull);
-  Datum config = SPI_getbinval(taken->vals[row], taken->tupdesc, 2, &config_null);
-  int64 before = DatumGetInt64(SPI_getbinval(taken->vals[row], taken->tupdesc, 3, &isnull));
-  Datum *ids, *tasks;
-  int count;
-  deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(taken->vals[row], taken->tupdesc, 4, &isnull)), INT8OID, 8,
-                    FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, nullptr, &count);
-  deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(taken->vals[row], taken->tupdesc, 5, &isnull)), TEXTOID, -1,
-                    false, TYPALIGN_INT, &tasks, nullptr, &count);
+  triggers::BumpedSession bumped = triggers::BumpSession(taken[0].session, count);
+  if (!bumped.found) return; /* cannot happen with the session locked; explained as not taken */
+  int64 before = DatumGetInt64(bumped.fires) - count;
   for (int k = 0; k < count; ++k)
-    Cascade(batch, ids[k], session, tasks[k], config, config_null, before + k + 1, acc, result_context);
+    Cascade(batch, taken[k].position, taken[k].session, taken[k].task, bumped.config_id, bumped.config_null,
+            before + k + 1, acc, result_context);
 }
 
 /*
@@ -190,10 +159,13 @@ Datum FinishBatch(const Datum *ids, const Datum *results, int count, MemoryConte
   SPI_connect();
   PreparePlans();
   triggers::RunPlan(plans.lock, sorted, " ", SPI_OK_SELECT);
-  triggers::RunPlan(plans.take, sorted, "  ", SPI_OK_SELECT);
-  SPITupleTable *taken = SPI_tuptable;
-  uint64 sessions = SPI_processed;
-  for (uint64 row = 0; row < sessions; ++row) CascadeSession(&batch, taken, row, acc, result_context);
+  triggers::TakenDeliveries taken = triggers::TakeFinished(batch.ids, batch.results, batch.count);
+  qsort(taken.rows, taken.count, sizeof(triggers::TakenDelivery), CompareTaken);
+  for (int first = 0, next; first < taken.count; first = next) {
+    for (next = first + 1; next < taken.count && CompareTexts(taken.rows[next].session, taken.rows[first].session) == 0;)
+      ++next;
+    CascadeSession(&batch, taken.rows + first, next - first, acc, result_context);
+  }
   for (int i = 0; i < batch.count; ++i)
     if (!batch.taken[i]) ExplainNotTaken(batch.ids[i]);
   SPI_finish();

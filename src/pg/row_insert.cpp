@@ -173,6 +173,12 @@ TM_Result UpdateVersion(DirectWrite *w, ItemPointer tid, Snapshot snapshot) {
   return result;
 }
 
+void UpdateLockedRow(DirectWrite *w, ItemPointer tid, Snapshot snapshot, const char *what) {
+  if (UpdateVersion(w, tid, snapshot) != TM_Ok) /* only under a snapshot older than the session lock */
+    ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                    errmsg("could not serialize access due to concurrent update of %s", what)));
+}
+
 void CloseDirectWrite(DirectWrite *w) {
   ExecCloseIndices(w->info);
   ExecResetTupleTable(w->estate->es_tupleTable, false);

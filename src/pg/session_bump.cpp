@@ -43,14 +43,14 @@ bool FindSession(triggers::DirectWrite *w, Snapshot snapshot, Datum session, Tup
   return found;
 }
 
-/* `row` counted once more, as a new tuple in w->slot; fills *out. */
-void Counted(triggers::DirectWrite *w, TupleTableSlot *row, triggers::BumpedSession *out) {
+/* `row` with `count` more fires, as a new tuple in w->slot; fills *out. */
+void Counted(triggers::DirectWrite *w, TupleTableSlot *row, int64 count, triggers::BumpedSession *out) {
   slot_getallattrs(row);
   Datum values[triggers::kSessionColumnCount];
   bool nulls[triggers::kSessionColumnCount];
   memcpy(values, row->tts_values, sizeof values);
   memcpy(nulls, row->tts_isnull, sizeof nulls);
-  values[triggers::kSessionFires] = Int64GetDatum(DatumGetInt64(values[triggers::kSessionFires]) + 1);
+  values[triggers::kSessionFires] = Int64GetDatum(DatumGetInt64(values[triggers::kSessionFires]) + count);
   values[triggers::kSessionLastActivity] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
   *out = {true, nulls[triggers::kSessionConfigId], values[triggers::kSessionConfigId],
           values[triggers::kSessionFires]};
@@ -61,7 +61,7 @@ void Counted(triggers::DirectWrite *w, TupleTableSlot *row, triggers::BumpedSess
 
 namespace triggers {
 
-BumpedSession BumpSession(Datum session) {
+BumpedSession BumpSession(Datum session, int64 count) {
   CommandCounterIncrement(); /* this transaction's earlier fires count too */
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
   DirectWrite w = OpenDirectWrite("session", kSessionColumns, kSessionColumnCount, true);
@@ -70,7 +70,7 @@ BumpedSession BumpSession(Datum session) {
   if (FindSession(&w, snapshot, session, row)) {
     ItemPointerData tid = row->tts_tid;
     for (;;) {
-      Counted(&w, row, &out);
+      Counted(&w, row, count, &out);
       TM_Result result = UpdateVersion(&w, &tid, snapshot);
       if (result == TM_Ok) break;
       if ((result == TM_Updated || result == TM_Deleted) && IsolationUsesXactSnapshot())

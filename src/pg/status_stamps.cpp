@@ -41,8 +41,11 @@ Datum StampArray(Datum *values, bool *nulls, int count) {
                                             FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* `stamps` with its lastModified slot and `slot` set to now. */
-Datum Stamp(ArrayType *stamps, int slot) {
+constexpr int kRunningSlot = 5;
+
+/* `stamps` with its lastModified slot and `slot` set to now, and the running slot
+ * to `running` unless that is 0. */
+Datum Stamp(ArrayType *stamps, int slot, Datum running = (Datum)0) {
   if (ARR_NDIM(stamps) > 1)
     ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("instance stamps must be one-dimensional")));
   Datum *old_values;
@@ -52,7 +55,7 @@ Datum Stamp(ArrayType *stamps, int slot) {
                     &old_nulls, &old_count);
   Datum values[triggers::kStampSlots];
   bool nulls[triggers::kStampSlots];
-  int count = Max(Min(old_count, triggers::kStampSlots), slot);
+  int count = Max(Max(Min(old_count, triggers::kStampSlots), slot), running != (Datum)0 ? kRunningSlot : 0);
   for (int i = 0; i < count; ++i) {
     nulls[i] = i >= old_count || old_nulls[i];
     values[i] = nulls[i] ? (Datum)0 : old_values[i];
@@ -60,6 +63,10 @@ Datum Stamp(ArrayType *stamps, int slot) {
   Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
   values[kLastModifiedSlot - 1] = values[slot - 1] = now;
   nulls[kLastModifiedSlot - 1] = nulls[slot - 1] = false;
+  if (running != (Datum)0) {
+    values[kRunningSlot - 1] = running;
+    nulls[kRunningSlot - 1] = false;
+  }
   return StampArray(values, nulls, count);
 }
 
@@ -78,6 +85,10 @@ Datum StampStatus(Datum stamps_datum, const char *status) {
   return Stamp(DatumGetArrayTypeP(stamps_datum), StatusSlot(status, strlen(status)));
 }
 
+Datum StampAnswer(Datum stamps_datum, const char *status, Datum claimed_at) {
+  return Stamp(DatumGetArrayTypeP(stamps_datum), StatusSlot(status, strlen(status)), claimed_at);
+}
+
 }  // namespace triggers
 
 /*
@@ -88,4 +99,18 @@ Datum StampStatus(Datum stamps_datum, const char *status) {
 TRIGGERS_FUNCTION(triggers_stamp) {
   text *status = PG_GETARG_TEXT_PP(1);
   PG_RETURN_DATUM(Stamp(PG_GETARG_ARRAYTYPE_P(0), StatusSlot(VARDATA_ANY(status), VARSIZE_ANY_EXHDR(status))));
+}
+
+/*
+ * triggers._stamp_answer(stamps timestamptz[], status text, claimed_at
+ * timestamptz) returns timestamptz[]: triggers._stamp for an instance whose
+ * delivery ends with `status`; its running slot is set to claimed_at (when
+ * the delivery was claimed) unless that is NULL.
+ */
+TRIGGERS_FUNCTION(triggers_stamp_answer) {
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL();
+  text *status = PG_GETARG_TEXT_PP(1);
+  Datum running = PG_ARGISNULL(2) ? (Datum)0 : PG_GETARG_DATUM(2);
+  PG_RETURN_DATUM(
+      Stamp(PG_GETARG_ARRAYTYPE_P(0), StatusSlot(VARDATA_ANY(status), VARSIZE_ANY_EXHDR(status)), running));
 }

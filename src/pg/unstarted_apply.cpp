@@ -65,14 +65,6 @@ HeapTuple Applied(TupleDesc desc, TupleTableSlot *row, Datum pair, bool complete
   return heap_form_tuple(desc, values, nulls);
 }
 
-/* Writes `tuple` as the new version of the row at `tid`. */
-void UpdateTo(triggers::DirectWrite *w, ItemPointer tid, HeapTuple tuple, Snapshot snapshot) {
-  ExecStoreHeapTuple(tuple, w->slot, false);
-  if (triggers::UpdateVersion(w, tid, snapshot) != TM_Ok) /* only under a snapshot older than the session lock */
-    ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                    errmsg("could not serialize access due to concurrent update of a task instance")));
-}
-
 }  // namespace
 
 namespace triggers {
@@ -102,7 +94,8 @@ AppliedInstances ApplyToUnstarted(Datum session, Datum task, Datum trigger, Datu
     }
     HeapTuple version = Applied(RelationGetDescr(w.rel), row, pair, HasOthers(kwargs, names, trigger),
                                 &out.rows[out.count++]);
-    UpdateTo(&w, &row->tts_tid, version, snapshot);
+    ExecStoreHeapTuple(version, w.slot, false);
+    UpdateLockedRow(&w, &row->tts_tid, snapshot, "a task instance");
   }
   ExecDropSingleTupleTableSlot(row);
   index_endscan(scan);
