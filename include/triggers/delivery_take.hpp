@@ -33,8 +33,9 @@ struct TakenDeliveries {
  * Takes the deliveries ids[i] (int8, sorted and distinct) that a worker holds
  * (claimed, under that task_id) and finishes their instances with results[i]
  * (jsonb objects).  Deliveries not taken (unknown, not claimed, delivered
- * again, answered already) are left alone: the caller explains them.
+ * again, answered already) are left alone: the caller explains them.  Each
+ * delivery's work is done in `work`, which is emptied after it.
  */
-TakenDeliveries TakeFinished(const Datum *ids, const Datum *results, int count);
+TakenDeliveries TakeFinished(const Datum *ids, const Datum *results, int count, MemoryContext work);
 
 }  // namespace triggers

@@ -26,6 +26,7 @@ extern "C" {
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
@@ -124,7 +125,7 @@ triggers::TakenDelivery Taken(int position, TupleTableSlot *row) {
 
 namespace triggers {
 
-TakenDeliveries TakeFinished(const Datum *ids, const Datum *results, int count) {
+TakenDeliveries TakeFinished(const Datum *ids, const Datum *results, int count, MemoryContext work) {
   CommandCounterIncrement();
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot()); /* sees what committed before the session locks */
   DirectWrite queue = OpenDirectWrite("queue", kQueueColumns, kQueueColumnCount);
@@ -135,11 +136,15 @@ TakenDeliveries TakeFinished(const Datum *ids, const Datum *results, int count) 
   TupleTableSlot *instance_row = table_slot_create(instance.rel, nullptr);
   TakenDeliveries out{0, static_cast<TakenDelivery *>(palloc(sizeof(TakenDelivery) * Max(count, 1)))};
   for (int i = 0; i < count; ++i) {
+    /* the scans keep state in the context they were started in: not in `work` */
     if (!LookUp(&queue_ids, ids[i], queue_row) || !DeleteHeld(queue.rel, snapshot, ids[i], queue_row)) continue;
     if (!LookUp(&instance_ids, ids[i], instance_row))
       elog(ERROR, "triggers: the instance of delivery %lld is missing", (long long)DatumGetInt64(ids[i]));
     Datum claimed_at = queue_row->tts_isnull[kQueueClaimedAt] ? (Datum)0 : queue_row->tts_values[kQueueClaimedAt];
+    MemoryContext outer = MemoryContextSwitchTo(work);
     WriteFinished(&instance, instance_row, results[i], claimed_at, snapshot);
+    MemoryContextSwitchTo(outer);
+    MemoryContextReset(work);
     out.rows[out.count++] = Taken(i, queue_row);
   }
   ExecDropSingleTupleTableSlot(instance_row);
