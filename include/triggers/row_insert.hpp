@@ -26,7 +26,7 @@ void InsertRow(const char *table, const char *const *columns, int ncolumns, Datu
 
 /*
  * A table of the extension opened for writing without a query: its indexes
- * open, an executor state for their predicates and uniqueness checks, a slot
+ * (opened when first needed), an executor state for their predicates and uniqueness checks, a slot
  * holding the row being written.  The layout is checked as for InsertRow;
  * keeps_foreign_keys: the caller changes no foreign key column, so the
  * table's foreign key checks (which PostgreSQL would skip) may be there.
@@ -36,6 +36,7 @@ struct DirectWrite {
   EState *estate;
   ResultRelInfo *info;
   TupleTableSlot *slot;
+  bool indexes_open; /* opened by the first InsertIndexEntries */
 };
 DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int ncolumns,
                             bool keeps_foreign_keys = false);

@@ -154,12 +154,20 @@ DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int n
   w.estate = CreateExecutorState();
   w.info = makeNode(ResultRelInfo);
   InitResultRelInfo(w.info, w.rel, 1, nullptr, 0);
-  ExecOpenIndices(w.info, false);
+  w.indexes_open = false;
   w.slot = ExecInitExtraTupleSlot(w.estate, RelationGetDescr(w.rel), &TTSOpsHeapTuple);
   return w;
 }
 
+/* Opened on first use: most updates are HOT and need none (heap_update decides
+ * that from the relcache's list of indexed columns, not from open indexes). */
 void InsertIndexEntries(DirectWrite *w) {
+  if (!w->indexes_open) { /* in the table's own memory: the caller's may be emptied before the next row */
+    MemoryContext caller = MemoryContextSwitchTo(w->estate->es_query_cxt);
+    ExecOpenIndices(w->info, false);
+    MemoryContextSwitchTo(caller);
+    w->indexes_open = true;
+  }
   list_free(ExecInsertIndexTuples(w->info, w->slot, w->estate, false, false, nullptr, NIL));
 }
 
@@ -180,7 +188,7 @@ void UpdateLockedRow(DirectWrite *w, ItemPointer tid, Snapshot snapshot, const c
 }
 
 void CloseDirectWrite(DirectWrite *w) {
-  ExecCloseIndices(w->info);
+  if (w->indexes_open) ExecCloseIndices(w->info);
   ExecResetTupleTable(w->estate->es_tupleTable, false);
   FreeExecutorState(w->estate);
   table_close(w->rel, NoLock);
