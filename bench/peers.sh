@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/peers.sh — `make bench-peers`: triggers next to graphile-worker, on the same
-# throwaway cluster, in the same run (issue 5, item 6).  Takes about 4-6 minutes
+# throwaway cluster, in the same run (issue 5, item 6).  Takes about 5-7 minutes
 # plus the npm install the first time.
 #
 #   bash bench/peers.sh
@@ -11,7 +11,8 @@
 # needs Node >= 22.18, refused with --engine-strict).
 # One cluster, shared_preload_libraries = 'triggers' (port BENCH_PORT+2), fsync on.
 #   add_job rate    pgbench "SELECT graphile_worker.add_job('noop', ...)", 1 and 4 clients,
-#                   vs triggers_fire scheduling one task (bench/sql/fire1.sql), interleaved;
+#                   vs triggers_fire scheduling one task (bench/sql/fire1.sql), interleaved,
+#                   PEER_ROUNDS (3) rounds alternating who goes first, medians;
 #                   synchronous_commit on and off
 #   drain           3 x E2E_SESSIONS no-op jobs queued, then runOnce() with the
 #                   performance preset and with concurrency 8 unbatched; rates net of
@@ -22,7 +23,8 @@
 #                   ours: from just before the fire to the worker answering the task
 #                   (latency.cpp "send->answer")
 # Knobs: as bench/run.sh (DURATION, E2E_SESSIONS, E2E_WORKERS, E2E_CONCURRENCY, LAT_N,
-# BENCH_PORT, BENCH_KEEP) plus GW_VERSION, PEERS_NPM_DIR, PEER_SYNCS ("on off").
+# BENCH_PORT, BENCH_KEEP) plus GW_VERSION, PEERS_NPM_DIR, PEER_SYNCS ("on off"),
+# PEER_ROUNDS (3), PEER_SECTIONS ("add drain latency").
 DURATION="${DURATION:-3}"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/parts.sh"
@@ -30,6 +32,7 @@ GW_VERSION="${GW_VERSION:-0.17.3}"
 PEERS_NPM_DIR="${PEERS_NPM_DIR:-$TMPROOT/triggers-bench-npm-graphile-worker-$GW_VERSION}"
 PEER_SYNCS="${PEER_SYNCS:-on off}"
 PEER_SECTIONS="${PEER_SECTIONS:-add drain latency}"
+PEER_ROUNDS="${PEER_ROUNDS:-3}"
 want() { [[ " $PEER_SECTIONS " == *" $1 "* ]]; }
 REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-peers-$(date -u +%Y%m%d-%H%M%S).md}"
 GW_JOBS=$((3 * E2E_SESSIONS))
@@ -67,14 +70,25 @@ gw_reset() {
 gw_left() { sql peer -c "SELECT count(*) FROM graphile_worker._private_jobs"; }
 
 # --- add_job vs fire (interleaved)
+# PEER_ROUNDS rounds, alternating which goes first; each figure is the median.
 if want add; then
   for sync in $PEER_SYNCS; do
     set_sync peer "$sync"
     reset_fire_state peer
     for c in 1 4; do
-      gw_reset
-      run_pgbench peer "gw.add.$sync.c$c" "$BENCH_DIR/sql/gw_add_job.sql" "$c"
-      fire_run peer "peer.fire.$sync.c$c" fire1 "$c"
+      for ((r = 1; r <= PEER_ROUNDS; r++)); do
+        order="gw fire"; [ $((r % 2)) = 0 ] && order="fire gw"
+        for who in $order; do
+          if [ "$who" = gw ]; then
+            gw_reset
+            run_pgbench peer "gw.add.$sync.c$c.r$r" "$BENCH_DIR/sql/gw_add_job.sql" "$c"
+          else
+            fire_run peer "peer.fire.$sync.c$c.r$r" fire1 "$c"
+          fi
+        done
+      done
+      record_median "gw.add.$sync.c$c" "$PEER_ROUNDS"
+      record_median "peer.fire.$sync.c$c" "$PEER_ROUNDS"
     done
   done
   set_sync peer on
@@ -153,7 +167,7 @@ report_peers_table() {
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
 }
 BENCH_TITLE="make bench-peers"
-BENCH_KNOBS="NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N GW_JOBS=$GW_JOBS"
+BENCH_KNOBS="PEER_ROUNDS=$PEER_ROUNDS NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N GW_JOBS=$GW_JOBS"
 . "$BENCH_DIR/report.sh"
 {
   echo "# triggers vs graphile-worker ($BENCH_TITLE)"

@@ -146,13 +146,13 @@ void CascadeSession(Batch *batch, const triggers::TakenDelivery *taken, int coun
   MemoryContext outer = MemoryContextSwitchTo(work);
   triggers::BumpedSession bumped = triggers::BumpSession(taken[0].session, count);
   MemoryContextReset(work);
-  if (bumped.found) { /* it cannot be missing with the session locked; else explained as not taken */
-    int64 before = DatumGetInt64(bumped.fires) - count;
-    for (int k = 0; k < count; ++k) {
-      Cascade(batch, taken[k].position, taken[k].session, taken[k].task, bumped.config_id, bumped.config_null,
-              before + k + 1, acc, result_context);
-      MemoryContextReset(work);
-    }
+  if (!bumped.found) /* its deliveries were taken with it locked: it cannot have gone */
+    elog(ERROR, "triggers: session \"%s\" vanished while its answers were taken", TextDatumGetCString(taken[0].session));
+  int64 before = DatumGetInt64(bumped.fires) - count;
+  for (int k = 0; k < count; ++k) {
+    Cascade(batch, taken[k].position, taken[k].session, taken[k].task, bumped.config_id, bumped.config_null,
+            before + k + 1, acc, result_context);
+    MemoryContextReset(work);
   }
   MemoryContextSwitchTo(outer);
 }
