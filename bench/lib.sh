@@ -84,15 +84,25 @@ now_ns() { date +%s%N; }
 # with PostgreSQL's default of 128MB the scaling figure would measure evictions.
 SHARED_BUFFERS="${SHARED_BUFFERS:-1GB}"
 declare -A _PORT=()
+_start_cluster_with() {   # DIR PORT [conf lines...], huge pages as _HUGE_SETTING says
+  local dir=$1 port=$2; shift 2
+  bash "$REPO_DIR/test/lib/cluster.sh" start "$dir" "$port" \
+    "shared_buffers = $SHARED_BUFFERS" "max_wal_size = 2GB" "checkpoint_timeout = 30min" \
+    "synchronous_commit = on" "log_min_messages = warning" "huge_pages = $_HUGE_SETTING" "$@"
+}
+_cluster_failed() { tail -n 30 "$WORK/$1/server.log" >&2 2>/dev/null; die "cluster $1 did not start"; }
 start_cluster() {
   local name=$1 port=$2; shift 2
   local dir="$WORK/$name"
   _CLUSTERS+=("$dir")
   reserve_huge_pages
-  bash "$REPO_DIR/test/lib/cluster.sh" start "$dir" "$port" \
-    "shared_buffers = $SHARED_BUFFERS" "max_wal_size = 2GB" "checkpoint_timeout = 30min" \
-    "synchronous_commit = on" "log_min_messages = warning" "huge_pages = $_HUGE_SETTING" "$@" \
-    || { tail -n 30 "$dir/server.log" >&2 2>/dev/null; die "cluster $name did not start"; }
+  if ! _start_cluster_with "$dir" "$port" "$@"; then
+    [ "$_HUGE_SETTING" = on ] || _cluster_failed "$name"
+    # another cluster on this machine (huge_pages = try) took some of the reserved pages
+    log "cluster $name could not have its memory in huge pages; starting it without"
+    release_huge_pages; _HUGE_SETTING=off; rm -rf "$dir"
+    _start_cluster_with "$dir" "$port" "$@" || _cluster_failed "$name"
+  fi
   _PORT[$name]=$port
   on "$name" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench" >/dev/null
 }
