@@ -650,16 +650,24 @@ COMMENT ON FUNCTION @extschema@.triggers_configure(text, jsonb) IS
 ------------------------------------------------------------------------------
 -- API: workers.
 ------------------------------------------------------------------------------
+-- The claim itself (src/pg/delivery_claim.cpp): locks the oldest claimable rows
+-- of the queues (SKIP LOCKED), leases them, returns them in task_id order.  A
+-- claim writes only the queue rows (and, for a delivery under a new task_id,
+-- stale_delivery and the instance's task_id).
+CREATE FUNCTION triggers._claim(worker text, queues text[], max_tasks integer, lease interval)
+RETURNS TABLE (task_id bigint, session text, instance text, task text, run text, queue text,
+               kwargs jsonb, attempt integer)
+  AS 'MODULE_PATHNAME', 'triggers_claim_rows'
+  LANGUAGE C STRICT VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION triggers._claim(text, text[], integer, interval) IS
+  'internal: claims checked queues for a worker (triggers_claim checks the arguments)';
+
 CREATE FUNCTION @extschema@.triggers_claim(worker text, queues text[] DEFAULT '{default}',
                                            max_tasks integer DEFAULT 1,
                                            lease interval DEFAULT '5 minutes')
 RETURNS TABLE (task_id bigint, session text, instance text, task text, run text, queue text,
                kwargs jsonb, attempt integer)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
--- one plan for every call: the plan cache kept re-planning (and copying) the claim's
--- statement for each call, which cost a third of the claim
-SET plan_cache_mode = force_generic_plan AS $$
-#variable_conflict use_column
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_worker text := triggers._check_name('worker name', $1);
   v_queues text[] := coalesce($2, '{default}');
@@ -682,44 +690,7 @@ BEGIN
   -- before the claim's snapshot (a statement of its own): a fire committing after
   -- that snapshot sees the mark and has the waker notify
   PERFORM triggers._expect_wake(v_queues);
-  -- Every step finds its rows through an index, whatever the planner thinks of the
-  -- batch size: a hash join here would read the whole queue or session table per claim.
-  RETURN QUERY
-  WITH picked AS (
-    -- per queue, so each pick walks the index (queue, visible_at) in order; with several
-    -- queues the rows locked beyond max_tasks are released when the claim commits
-    SELECT p.task_id, p.again, p.session, p.task, p.n FROM unnest(v_queues) AS u(name)
-    CROSS JOIN LATERAL (
-      SELECT q.task_id, q.visible_at, q.worker IS NOT NULL AS again, q.session, q.task, q.n
-      FROM triggers.queue AS q
-      WHERE q.queue = u.name AND q.visible_at <= now()
-      ORDER BY q.visible_at LIMIT v_max
-      FOR UPDATE SKIP LOCKED) AS p
-    ORDER BY p.visible_at LIMIT v_max
-  ), stale AS (
-    -- a lease that expired: the old task_id (of the row as locked) is remembered so
-    -- its answers are refused
-    INSERT INTO triggers.stale_delivery (task_id, session, task, n)
-    SELECT p.task_id, p.session, p.task, p.n FROM picked AS p WHERE p.again
-  ), claimed AS (
-    UPDATE triggers.queue AS q
-    SET task_id = CASE WHEN q.worker IS NOT NULL THEN nextval('triggers.task_id_seq') ELSE q.task_id END,
-        attempt = q.attempt + 1, worker = v_worker, visible_at = now() + v_lease, claimed_at = now()
-    WHERE q.task_id = ANY (ARRAY(SELECT p.task_id FROM picked AS p))
-    RETURNING q.task_id, q.session, q.task, q.n, q.run, q.queue, q.kwargs, q.attempt
-  ), redelivered AS (
-    -- The instance row stays as it is (status 'scheduled'; triggers.instances shows
-    -- 'running' from the queue row): rewriting it cost a seventh of a task's way
-    -- through the engine.  Only a delivery under a new task_id is written to it.
-    UPDATE triggers.instance AS i SET task_id = c.task_id, answer = NULL
-    FROM claimed AS c
-    WHERE c.attempt > 1 AND i.session = c.session AND i.task = c.task AND i.n = c.n
-      AND i.task_id IS DISTINCT FROM c.task_id
-  )
-  -- c.run follows the task's current configuration (triggers._reconfigure)
-  SELECT c.task_id, c.session, c.task || '#' || c.n, c.task, c.run, c.queue, c.kwargs, c.attempt
-  FROM claimed AS c
-  ORDER BY c.task_id;
+  RETURN QUERY SELECT * FROM triggers._claim(v_worker, v_queues, v_max, v_lease);
 END $$;
 COMMENT ON FUNCTION @extschema@.triggers_claim(text, text[], integer, interval) IS
   'claims up to max_tasks claimable tasks of the given queues for a lease (SKIP LOCKED)';

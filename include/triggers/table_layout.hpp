@@ -18,6 +18,9 @@ enum QueueColumn {
   kQueueRun,    kQueueKwargs, kQueueAttempt,   kQueueWorker,  kQueueClaimedAt, kQueueColumnCount
 };
 
+inline constexpr const char *kStaleDeliveryColumns[] = {"task_id", "session", "task", "n"};
+enum StaleDeliveryColumn { kStaleTaskId, kStaleSession, kStaleTask, kStaleN, kStaleDeliveryColumnCount };
+
 inline constexpr const char *kInstanceColumns[] = {"session",  "task",   "n",       "status", "kwargs", "abandon_state",
                                                    "metadata", "stamps", "task_id", "answer", "waiting"};
 enum InstanceColumn {
