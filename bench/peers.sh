@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/peers.sh — `make bench-peers`: triggers next to graphile-worker, on the same
-# throwaway cluster, in the same run (issue 5, item 6).  Takes about 5-7 minutes
+# throwaway cluster, in the same run (issue 5, item 6).  Takes about 3-4 minutes
 # plus the npm install the first time.
 #
 #   bash bench/peers.sh
@@ -15,7 +15,8 @@
 #                   PEER_ROUNDS (3) rounds alternating who goes first, medians;
 #                   synchronous_commit on and off
 #   drain           3 x E2E_SESSIONS no-op jobs queued, then runOnce() with the
-#                   performance preset and with concurrency 8 unbatched; rates net of
+#                   performance preset (PEER_ROUNDS rounds alternating with ours,
+#                   medians) and with concurrency 8 unbatched; rates net of
 #                   the start-up time on an empty queue (as graphile-worker's own
 #                   perfTest does) vs our end-to-end run (bench/parts.sh e2e_ours)
 #   latency         graphile-worker: from just before add_job to the task function
@@ -115,10 +116,29 @@ gw_drain() {   # preset
   record "gw.drain.$p.rss" "$(tail -n 1 "$WORK/gw.$p.time")"
   log "$(printf '%-40s %10s jobs/s net (%s jobs in %s ms, start-up %s ms)' "gw.drain.$p" "$(get "gw.drain.$p.rate")" "$GW_JOBS" "$total" "$startup")"
 }
+# PEER_ROUNDS rounds of ours and the performance preset, alternating which goes
+# first; each figure (rate, gross, start-up, RSS) is the median of its rounds.
+round_of() {   # KEYPREFIX ROUND: KEYPREFIX.<field> -> KEYPREFIX.<field>.rROUND
+  local f
+  for f in rate gross startup rss; do record "$1.$f.r$2" "$(get "$1.$f")"; done
+}
+medians_of() {   # KEYPREFIX
+  local f
+  for f in rate gross startup rss; do record_median "$1.$f" "$PEER_ROUNDS"; done
+}
 if want drain; then
   gw_drain c8
-  e2e_ours peer "peer.e2e"
-  gw_drain perf
+  for ((r = 1; r <= PEER_ROUNDS; r++)); do
+    if [ $((r % 2)) = 1 ]; then
+      e2e_ours peer "peer.e2e"; round_of peer.e2e "$r"
+      gw_drain perf; round_of gw.drain.perf "$r"
+    else
+      gw_drain perf; round_of gw.drain.perf "$r"
+      e2e_ours peer "peer.e2e"; round_of peer.e2e "$r"
+    fi
+  done
+  medians_of peer.e2e
+  medians_of gw.drain.perf
 fi
 
 # --- latency (sync on)
@@ -148,10 +168,10 @@ report_peers_table() {
   _row "no-op drain, tasks/s: our 3-task chain vs its concurrency 8, unbatched" "sync on, $GW_JOBS tasks; ours ${E2E_WORKERS} procs × ${E2E_CONCURRENCY}" \
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "≥ 3×" "$(_ge "$(_div "$o" "$b")" 3)"
   b=$(get gw.drain.perf.rate)
-  _row "no-op drain, tasks/s: ours (batched claims and answers) vs its performance preset" "sync on, $GW_JOBS tasks" \
+  _row "no-op drain, tasks/s: ours (batched claims and answers) vs its performance preset" "sync on, $GW_JOBS tasks, medians of $PEER_ROUNDS rounds" \
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "≥ 1×" "$(_ge "$(_div "$o" "$b")" 1)"
   o=$(get peer.e2e.gross); b=$(get gw.drain.perf.gross)
-  _row "same, gross: start-up included (ours $(get peer.e2e.startup) ms, its $(get gw.drain.perf.startup) ms on an empty queue)" "sync on, $GW_JOBS tasks" \
+  _row "same, gross: start-up included (ours $(get peer.e2e.startup) ms, its $(get gw.drain.perf.startup) ms on an empty queue)" "sync on, $GW_JOBS tasks, medians" \
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
   for s in avg p50 p99; do
     o=$(get "peer.lat.send_answer.$s"); b=$(get "gw.lat.$s")
