@@ -14,6 +14,7 @@
  * This file owns no C++ objects: every frame may be unwound by ereport.
  */
 #include "triggers/delivery_claim.hpp"
+#include "triggers/id_lookup.hpp"
 #include "triggers/row_insert.hpp"
 #include "triggers/table_layout.hpp"
 
@@ -129,15 +130,9 @@ void Redeliver(TupleTableSlot *row, Datum new_id, Snapshot snapshot) {
                       no_nulls);
   triggers::DirectWrite w = triggers::OpenDirectWrite("instance", triggers::kInstanceColumns,
                                                       triggers::kInstanceColumnCount);
-  Relation index = index_open(triggers::ExtensionRelation("instance_task_id"), AccessShareLock);
-  ScanKeyData key;
-  ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, InvalidOid, F_INT8EQ,
-                         row->tts_values[triggers::kQueueTaskId]);
-  IndexScanDesc scan = index_beginscan(w.rel, index, snapshot, 1, 0);
-  index_rescan(scan, &key, 1, nullptr, 0);
+  triggers::IdLookup by_id = triggers::OpenIdLookup(w.rel, "instance_task_id", snapshot);
   TupleTableSlot *instance = table_slot_create(w.rel, nullptr);
-  if (index_getnext_slot(scan, ForwardScanDirection, instance)) {
-    slot_getallattrs(instance);
+  if (triggers::LookUp(&by_id, row->tts_values[triggers::kQueueTaskId], instance)) {
     Datum values[triggers::kInstanceColumnCount];
     bool nulls[triggers::kInstanceColumnCount];
     memcpy(values, instance->tts_values, sizeof values);
@@ -148,8 +143,7 @@ void Redeliver(TupleTableSlot *row, Datum new_id, Snapshot snapshot) {
     triggers::UpdateLockedRow(&w, &instance->tts_tid, snapshot, "a task instance");
   }
   ExecDropSingleTupleTableSlot(instance);
-  index_endscan(scan);
-  index_close(index, NoLock);
+  triggers::CloseIdLookup(&by_id);
   triggers::CloseDirectWrite(&w);
 }
 

@@ -11,6 +11,7 @@
  * This file owns no C++ objects: every frame may be unwound by ereport.
  */
 #include "triggers/delivery_take.hpp"
+#include "triggers/id_lookup.hpp"
 #include "triggers/jsonb_values.hpp"
 #include "triggers/row_insert.hpp"
 #include "triggers/status_stamps.hpp"
@@ -32,32 +33,6 @@ extern "C" {
 }
 
 namespace {
-
-/* An open index scan of one int8 key (a delivery id) over `index` of `table`. */
-struct IdLookup {
-  Relation index;
-  IndexScanDesc scan;
-};
-
-IdLookup OpenIdLookup(Relation table, const char *index_name, Snapshot snapshot) {
-  Relation index = index_open(triggers::ExtensionRelation(index_name), AccessShareLock);
-  return IdLookup{index, index_beginscan(table, index, snapshot, 1, 0)};
-}
-
-/* The row of `table` whose key is `id`, visible to the scan's snapshot, into `row`. */
-bool LookUp(IdLookup *lookup, Datum id, TupleTableSlot *row) {
-  ScanKeyData key;
-  ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, InvalidOid, F_INT8EQ, id);
-  index_rescan(lookup->scan, &key, 1, nullptr, 0);
-  if (!index_getnext_slot(lookup->scan, ForwardScanDirection, row)) return false;
-  slot_getallattrs(row);
-  return true;
-}
-
-void CloseIdLookup(IdLookup *lookup) {
-  index_endscan(lookup->scan);
-  index_close(lookup->index, NoLock);
-}
 
 /* A queue row a worker holds under delivery `id` (all attributes deformed). */
 bool Held(TupleTableSlot *row, Datum id) {
