@@ -13,7 +13,9 @@
 #   add_job rate    pgbench "SELECT graphile_worker.add_job('noop', ...)", 1 and 4 clients,
 #                   vs triggers_fire scheduling one task (bench/sql/fire1.sql), interleaved,
 #                   PEER_ROUNDS (3) rounds alternating who goes first, medians;
-#                   synchronous_commit on and off
+#                   synchronous_commit on and off; and the ceiling: the cheapest durable
+#                   transaction that records a fire (fire_base0: UPDATE one row, INSERT one,
+#                   no NOTIFY), which no fire can beat at the same commit rate
 #   drain           3 x E2E_SESSIONS no-op jobs queued, then runOnce() with the
 #                   performance preset (PEER_ROUNDS rounds alternating with ours,
 #                   medians) and with concurrency 8 unbatched; rates net of
@@ -78,18 +80,20 @@ if want add; then
     reset_fire_state peer
     for c in 1 4; do
       for ((r = 1; r <= PEER_ROUNDS; r++)); do
-        order="gw fire"; [ $((r % 2)) = 0 ] && order="fire gw"
+        order="gw fire ceiling"; [ $((r % 2)) = 0 ] && order="ceiling fire gw"
         for who in $order; do
-          if [ "$who" = gw ]; then
-            gw_reset
-            run_pgbench peer "gw.add.$sync.c$c.r$r" "$BENCH_DIR/sql/gw_add_job.sql" "$c"
-          else
-            fire_run peer "peer.fire.$sync.c$c.r$r" fire1 "$c"
-          fi
+          case $who in
+            gw) gw_reset
+                run_pgbench peer "gw.add.$sync.c$c.r$r" "$BENCH_DIR/sql/gw_add_job.sql" "$c" ;;
+            fire) fire_run peer "peer.fire.$sync.c$c.r$r" fire1 "$c" ;;
+            ceiling) sql peer -c CHECKPOINT >/dev/null
+                     run_pgbench peer "ceiling.$sync.c$c.r$r" "$SQL/base0.sql" "$c" -D nsessions="$NSESSIONS" ;;
+          esac
         done
       done
       record_median "gw.add.$sync.c$c" "$PEER_ROUNDS"
       record_median "peer.fire.$sync.c$c" "$PEER_ROUNDS"
+      record_median "ceiling.$sync.c$c" "$PEER_ROUNDS"
     done
   done
   set_sync peer on
@@ -161,6 +165,8 @@ report_peers_table() {
       o=$(get "peer.fire.$sync.c$c"); b=$(get "gw.add.$sync.c$c")
       if [ "$sync" = on ]; then t="≥ 2×"; m=$(_ge "$(_div "$o" "$b")" 2); else t="– (target is for sync on)"; m="–"; fi
       _row "fire scheduling one task vs add_job, calls/s" "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "$t" "$m"
+      o=$(get "ceiling.$sync.c$c")
+      _row "the ceiling: a plain UPDATE + INSERT per transaction, no NOTIFY (fire_base0), vs add_job, calls/s" "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
     done
   done
   o=$(get peer.e2e.rate)
