@@ -150,28 +150,39 @@ SQL
   sqldb "$cl" s3 -v nsessions="$templates" -f "$SQL/scale_baseline.sql" >/dev/null
   sqldb "$cl" s6 -v nsessions="$SCALE_SESSIONS" -f "$SQL/scale_baseline.sql" >/dev/null
   for db in s3 s6; do sqldb "$cl" "$db" -c "VACUUM ANALYZE" >/dev/null; done
-  sql "$cl" -c CHECKPOINT >/dev/null
+  # Each run of a "right after a checkpoint" row starts right after one: a fire into one
+  # of 10^6 sessions writes ~3 full-page images (24 kB of WAL), so a few rounds reach
+  # max_wal_size, and the checkpoint it starts would land in whichever run came next.
+  cold_run() {   # DB KEY SCRIPT HI
+    sql "$cl" -c CHECKPOINT >/dev/null
+    PGDATABASE_OVERRIDE=$1 run_pgbench "$cl" "scale.$2" "$SQL/$3.sql" 1 -D lo=1 -D hi="$4"
+  }
+  ckpt_q="SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+  ckpt0=$(sql "$cl" -c "$ckpt_q")
   for ((r = 1; r <= SCALE_ROUNDS; r++)); do
-    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.s3.r$r" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$templates"
-    PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.s6.r$r" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
-    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.b3.r$r" "$SQL/base1_rollback.sql" 1 -D lo=1 -D hi="$templates"
-    PGDATABASE_OVERRIDE=s6 run_pgbench "$cl" "scale.b6.r$r" "$SQL/base1_rollback.sql" 1 -D lo=1 -D hi="$SCALE_SESSIONS"
+    cold_run s3 "s3.r$r" fire_rollback "$templates"
+    cold_run s6 "s6.r$r" fire_rollback "$SCALE_SESSIONS"
+    cold_run s3 "b3.r$r" base1_rollback "$templates"
+    cold_run s6 "b6.r$r" base1_rollback "$SCALE_SESSIONS"
     PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.h1.r$r" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi=1
     PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.h4.r$r" "$SQL/fire_rollback.sql" 1 -D lo="$hist" -D hi="$hist"
   done
   # The same sessions again (same --random-seed, after a twice-as-long pass that is not
-  # measured): their pages are now in shared buffers and already logged since the
-  # checkpoint, as most pages are on a busy server between checkpoints.
+  # measured and starts right after a checkpoint): their pages are now in shared buffers
+  # and already logged since the checkpoint, as most pages are on a busy server between
+  # checkpoints.
   for ((r = 1; r <= SCALE_ROUNDS; r++)); do
     for c in "s3 w3 fire_rollback $templates" "s6 w6 fire_rollback $SCALE_SESSIONS" \
              "s3 v3 base1_rollback $templates" "s6 v6 base1_rollback $SCALE_SESSIONS"; do
       read -r db key script hi <<<"$c"
+      sql "$cl" -c CHECKPOINT >/dev/null
       PGDATABASE_OVERRIDE=$db run_pgbench "$cl" "scale.warmup" "$SQL/$script.sql" 1 -D lo=1 -D hi="$hi" \
         --random-seed="$((7 + r))" -T "$((2 * DURATION))"
       PGDATABASE_OVERRIDE=$db run_pgbench "$cl" "scale.$key.r$r" "$SQL/$script.sql" 1 -D lo=1 -D hi="$hi" \
         --random-seed="$((7 + r))"
     done
   done
+  log "scaling: $(( $(sql "$cl" -c "$ckpt_q") - ckpt0 - 4 * SCALE_ROUNDS * 2 )) checkpoint(s) besides ours during the runs"
   for k in s3 s6 b3 b6 h1 h4 w3 w6 v3 v6; do record_median "scale.$k" "$SCALE_ROUNDS"; done
   for db in s3 s6; do sql "$cl" -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null; done
 fi
