@@ -150,9 +150,9 @@ SQL
   sqldb "$cl" s3 -v nsessions="$templates" -f "$SQL/scale_baseline.sql" >/dev/null
   sqldb "$cl" s6 -v nsessions="$SCALE_SESSIONS" -f "$SQL/scale_baseline.sql" >/dev/null
   for db in s3 s6; do sqldb "$cl" "$db" -c "VACUUM ANALYZE" >/dev/null; done
-  # Each run of a "right after a checkpoint" row starts right after one: a fire into one
-  # of 10^6 sessions writes ~3 full-page images (24 kB of WAL), so a few rounds reach
-  # max_wal_size, and the checkpoint it starts would land in whichever run came next.
+  # Each run of a "right after a checkpoint" row starts right after one: with a single
+  # checkpoint before all rounds, the first round's fires (~3 full-page images each into
+  # 10^6 sessions) logged many of the pages the later rounds touched.
   cold_run() {   # DB KEY SCRIPT HI
     sql "$cl" -c CHECKPOINT >/dev/null
     PGDATABASE_OVERRIDE=$1 run_pgbench "$cl" "scale.$2" "$SQL/$3.sql" 1 -D lo=1 -D hi="$4"
