@@ -60,6 +60,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 # record KEY VALUE: one measurement.  get KEY: its value, or empty.
 record() { printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
 get() { awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { if (v != "") print v }' "$RESULTS"; }
+# _div A B: A / B to 4 decimals, empty when either is missing or B is 0
+_div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print ""; else printf "%.4f", a / b }'; }
 
 # record_mean KEY N: KEY = mean of KEY.r1 .. KEY.rN
 record_mean() {
@@ -71,8 +73,23 @@ record_mean() {
 # shared machine, does not move it)
 record_median() {
   local k=$1 n=$2 r
-  record "$k" "$(for ((r = 1; r <= n; r++)); do get "$k.r$r"; done | sort -g \
-    | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.1f", v[(NR + 1) / 2]; else if (NR) printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+  record "$k" "$(for ((r = 1; r <= n; r++)); do get "$k.r$r"; done | _median)"
+}
+# record_median_of KEY N FIELD: KEY.FIELD = median of KEY.r1.FIELD .. KEY.rN.FIELD
+record_median_of() {
+  local k=$1 n=$2 f=$3 r
+  record "$k.$f" "$(for ((r = 1; r <= n; r++)); do get "$k.r$r.$f"; done | _median)"
+}
+# record_range KEY N: KEY.min and KEY.max of KEY.r1 .. KEY.rN
+record_range() {
+  local k=$1 n=$2 r v
+  v=$(for ((r = 1; r <= n; r++)); do get "$k.r$r"; done | sort -g)
+  record "$k.min" "$(head -n 1 <<<"$v")"
+  record "$k.max" "$(tail -n 1 <<<"$v")"
+}
+_median() {   # numbers on stdin, one a line -> their median (empty for none)
+  sort -g | awk 'function f(x) { return sprintf(x >= 100 || x <= -100 ? "%.1f" : "%.4f", x) }
+    { v[NR] = $1 } END { if (NR % 2) print f(v[(NR + 1) / 2]); else if (NR) print f((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 now_ns() { date +%s%N; }
@@ -88,7 +105,8 @@ _start_cluster_with() {   # DIR PORT [conf lines...], huge pages as _HUGE_SETTIN
   local dir=$1 port=$2; shift 2
   bash "$REPO_DIR/test/lib/cluster.sh" start "$dir" "$port" \
     "shared_buffers = $SHARED_BUFFERS" "max_wal_size = 2GB" "checkpoint_timeout = 30min" \
-    "synchronous_commit = on" "log_min_messages = warning" "huge_pages = $_HUGE_SETTING" "$@"
+    "synchronous_commit = on" "log_min_messages = warning" "huge_pages = $_HUGE_SETTING" \
+    "track_wal_io_timing = on" "$@"
 }
 _cluster_failed() { tail -n 30 "$WORK/$1/server.log" >&2 2>/dev/null; die "cluster $1 did not start"; }
 start_cluster() {
@@ -218,18 +236,36 @@ record_max() {
 run_pgbench() {
   local name=$1 key=$2 script=$3 clients=$4; shift 4
   local jobs=$(( clients < 2 ? clients : 2 ))
-  local out tps lat failed
+  local out tps lat failed calls wal0
+  wal0=$(wal_counters "$name")
   if ! out=$(on "$name" "$PGBIN/pgbench" -n -c "$clients" -j "$jobs" -T "$DURATION" -f "$script" "$@" 2>&1); then
     echo "$out" | tail -n 20 >&2; die "pgbench $key failed"
   fi
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out")
   lat=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' <<<"$out")
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
+  calls=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
   [ -n "$tps" ] || { echo "$out" | tail -n 20 >&2; die "pgbench $key: no tps in its output"; }
   [ "${failed:-0}" = 0 ] || { echo "$out" | tail -n 20 >&2; die "pgbench $key: $failed failed transactions"; }
   record "$key" "$tps"
   record "$key.lat" "$lat"
-  log "$(printf '%-40s %10.0f tps  %7.3f ms' "$key" "$tps" "$lat")"
+  record_wal_per_call "$key" "$calls" "$wal0" "$(wal_counters "$name")"
+  log "$(printf '%-40s %10.0f tps  %7.3f ms  WAL %5.0f B, %4.2f flushes of %3.0f us a call' "$key" "$tps" "$lat" \
+    "$(get "$key.wal_bytes")" "$(get "$key.wal_syncs")" "$(get "$key.sync_us")")"
+}
+
+# The cluster's WAL counters (pg_stat_wal): bytes, fdatasyncs, ms spent in them
+# (0 unless track_wal_io_timing).  Cluster-wide: autovacuum's WAL counts too.
+wal_counters() { sql "$1" -c "SELECT wal_bytes || ' ' || wal_sync || ' ' || wal_sync_time FROM pg_stat_wal"; }
+# record_wal_per_call KEY CALLS BEFORE AFTER: KEY.wal_bytes and KEY.wal_syncs per
+# call, KEY.sync_us per fdatasync: what the commits of a run cost the disk.
+record_wal_per_call() {
+  local v
+  v=$(awk -v n="$2" -v a="$3" -v b="$4" 'BEGIN { split(a, x, " "); split(b, y, " "); if (n + 0 == 0) n = 1
+    s = y[2] - x[2]; printf "%.1f %.3f %.1f", (y[1] - x[1]) / n, s / n, (s > 0 ? 1000 * (y[3] - x[3]) / s : 0) }')
+  record "$1.wal_bytes" "${v%% *}"
+  v=${v#* }; record "$1.wal_syncs" "${v%% *}"
+  record "$1.sync_us" "${v#* }"
 }
 
 # ---------------------------------------------------------------------------

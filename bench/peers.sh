@@ -12,7 +12,8 @@
 # One cluster, shared_preload_libraries = 'triggers' (port BENCH_PORT+2), fsync on.
 #   add_job rate    pgbench "SELECT graphile_worker.add_job('noop', ...)", 1 and 4 clients,
 #                   vs triggers_fire scheduling one task (bench/sql/fire1.sql), interleaved,
-#                   PEER_ROUNDS (3) rounds alternating who goes first, medians;
+#                   PEER_ADD_ROUNDS (5) rounds alternating who goes first, medians (the
+#                   ratios: medians of each round's own, with their range; WAL a call);
 #                   synchronous_commit on and off; and the ceiling: the cheapest durable
 #                   transaction that records a fire (fire_base0: UPDATE one row, INSERT one,
 #                   no NOTIFY), which no fire can beat at the same commit rate
@@ -27,7 +28,7 @@
 #                   (latency.cpp "send->answer")
 # Knobs: as bench/run.sh (DURATION, E2E_SESSIONS, E2E_WORKERS, E2E_CONCURRENCY, LAT_N,
 # BENCH_PORT, BENCH_KEEP) plus GW_VERSION, PEERS_NPM_DIR, PEER_SYNCS ("on off"),
-# PEER_ROUNDS (3), PEER_SECTIONS ("add drain latency").
+# PEER_ROUNDS (3), PEER_ADD_ROUNDS (5), PEER_SECTIONS ("add drain latency").
 DURATION="${DURATION:-3}"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/parts.sh"
@@ -36,6 +37,7 @@ PEERS_NPM_DIR="${PEERS_NPM_DIR:-$TMPROOT/triggers-bench-npm-graphile-worker-$GW_
 PEER_SYNCS="${PEER_SYNCS:-on off}"
 PEER_SECTIONS="${PEER_SECTIONS:-add drain latency}"
 PEER_ROUNDS="${PEER_ROUNDS:-3}"
+PEER_ADD_ROUNDS="${PEER_ADD_ROUNDS:-5}"
 want() { [[ " $PEER_SECTIONS " == *" $1 "* ]]; }
 REPORT="${BENCH_REPORT:-$TMPROOT/triggers-bench-peers-$(date -u +%Y%m%d-%H%M%S).md}"
 GW_JOBS=$((3 * E2E_SESSIONS))
@@ -73,27 +75,39 @@ gw_reset() {
 gw_left() { sql peer -c "SELECT count(*) FROM graphile_worker._private_jobs"; }
 
 # --- add_job vs fire (interleaved)
-# PEER_ROUNDS rounds, alternating which goes first; each figure is the median.
+# PEER_ADD_ROUNDS rounds, alternating which goes first; each rate is the median, and
+# each ratio the median of the rounds' own ratios (the disk's flush time drifts over
+# minutes on a shared machine: neighbours in time share it).  WAL per call: medians.
+add_round() {   # SYNC CLIENTS ROUND
+  local sync=$1 c=$2 r=$3 order="gw fire ceiling" who
+  [ $((r % 2)) = 0 ] && order="ceiling fire gw"
+  for who in $order; do
+    case $who in
+      gw) gw_reset
+          run_pgbench peer "gw.add.$sync.c$c.r$r" "$BENCH_DIR/sql/gw_add_job.sql" "$c" ;;
+      fire) fire_run peer "peer.fire.$sync.c$c.r$r" fire1 "$c" ;;
+      ceiling) sql peer -c CHECKPOINT >/dev/null
+               run_pgbench peer "ceiling.$sync.c$c.r$r" "$SQL/base0.sql" "$c" -D nsessions="$NSESSIONS" ;;
+    esac
+  done
+  for who in peer.fire ceiling; do
+    record "$who.vs_gw.$sync.c$c.r$r" "$(_div "$(get "$who.$sync.c$c.r$r")" "$(get "gw.add.$sync.c$c.r$r")")"
+  done
+}
 if want add; then
   for sync in $PEER_SYNCS; do
     set_sync peer "$sync"
     reset_fire_state peer
     for c in 1 4; do
-      for ((r = 1; r <= PEER_ROUNDS; r++)); do
-        order="gw fire ceiling"; [ $((r % 2)) = 0 ] && order="ceiling fire gw"
-        for who in $order; do
-          case $who in
-            gw) gw_reset
-                run_pgbench peer "gw.add.$sync.c$c.r$r" "$BENCH_DIR/sql/gw_add_job.sql" "$c" ;;
-            fire) fire_run peer "peer.fire.$sync.c$c.r$r" fire1 "$c" ;;
-            ceiling) sql peer -c CHECKPOINT >/dev/null
-                     run_pgbench peer "ceiling.$sync.c$c.r$r" "$SQL/base0.sql" "$c" -D nsessions="$NSESSIONS" ;;
-          esac
-        done
+      for ((r = 1; r <= PEER_ADD_ROUNDS; r++)); do add_round "$sync" "$c" "$r"; done
+      for k in gw.add peer.fire ceiling; do
+        record_median "$k.$sync.c$c" "$PEER_ADD_ROUNDS"
+        for f in wal_bytes wal_syncs sync_us; do record_median_of "$k.$sync.c$c" "$PEER_ADD_ROUNDS" "$f"; done
       done
-      record_median "gw.add.$sync.c$c" "$PEER_ROUNDS"
-      record_median "peer.fire.$sync.c$c" "$PEER_ROUNDS"
-      record_median "ceiling.$sync.c$c" "$PEER_ROUNDS"
+      for k in peer.fire ceiling; do
+        record_median "$k.vs_gw.$sync.c$c" "$PEER_ADD_ROUNDS"
+        record_range "$k.vs_gw.$sync.c$c" "$PEER_ADD_ROUNDS"
+      done
     done
   done
   set_sync peer on
@@ -156,18 +170,33 @@ if want latency; then
 fi
 
 # --- report
+_add_ratio() {   # WHO SYNC CLIENTS: "1.85× (1.60–2.01)" from the rounds' ratios
+  local k="$1.vs_gw.$2.c$3"
+  [ -n "$(get "$k")" ] || { echo "–"; return; }
+  echo "$(_num "$(get "$k")" %.2f)× ($(_num "$(get "$k.min")" %.2f)–$(_num "$(get "$k.max")" %.2f))"
+}
+_wal() {   # KEY: "1,024 / 0.52 / 310"
+  [ -n "$(get "$1.wal_bytes")" ] || { echo "–"; return; }
+  echo "$(_num "$(get "$1.wal_bytes")" %.0f) / $(_num "$(get "$1.wal_syncs")" %.2f) / $(_num "$(get "$1.sync_us")" %.0f)"
+}
 report_peers_table() {
-  local sync c o b t
+  local sync c o b t m v
   _row "measurement" "configuration" "triggers" "graphile-worker $GW_REAL_VERSION" "triggers / graphile-worker" "target" "meets"
   _row "---" "---" "---:" "---:" "---:" "---" "---"
   for sync in $PEER_SYNCS; do
     for c in 1 4; do
-      o=$(get "peer.fire.$sync.c$c"); b=$(get "gw.add.$sync.c$c")
-      if [ "$sync" = on ]; then t="≥ 2×"; m=$(_ge "$(_div "$o" "$b")" 2); else t="– (target is for sync on)"; m="–"; fi
-      _row "fire scheduling one task vs add_job, calls/s" "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "$t" "$m"
+      o=$(get "peer.fire.$sync.c$c"); b=$(get "gw.add.$sync.c$c"); v=$(get "peer.fire.vs_gw.$sync.c$c")
+      if [ "$sync" = on ]; then t="≥ 2×"; m=$(_ge "$v" 2); else t="– (target is for sync on)"; m="–"; fi
+      _row "fire scheduling one task vs add_job, calls/s (ratio: median of the rounds' ratios, their range)" \
+        "sync $sync, $c client(s), $PEER_ADD_ROUNDS rounds" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_add_ratio peer.fire "$sync" "$c")" "$t" "$m"
       o=$(get "ceiling.$sync.c$c")
-      _row "the ceiling: a plain UPDATE + INSERT per transaction, no NOTIFY (fire_base0), vs add_job, calls/s" "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
+      _row "the ceiling: a plain UPDATE + INSERT per transaction, no NOTIFY (fire_base0), vs add_job, calls/s" \
+        "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_add_ratio ceiling "$sync" "$c")" "–" "–"
     done
+  done
+  for c in 1 4; do
+    _row "WAL a call: bytes / fdatasyncs / µs per fdatasync (cluster-wide, medians)" "sync on, $c client(s)" \
+      "$(_wal peer.fire.on.c$c)" "$(_wal gw.add.on.c$c)" "ceiling: $(_wal ceiling.on.c$c)" "–" "–"
   done
   o=$(get peer.e2e.rate)
   b=$(get gw.drain.c8.rate)
@@ -193,7 +222,7 @@ report_peers_table() {
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
 }
 BENCH_TITLE="make bench-peers"
-BENCH_KNOBS="PEER_ROUNDS=$PEER_ROUNDS NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N GW_JOBS=$GW_JOBS"
+BENCH_KNOBS="PEER_ROUNDS=$PEER_ROUNDS PEER_ADD_ROUNDS=$PEER_ADD_ROUNDS NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N GW_JOBS=$GW_JOBS"
 . "$BENCH_DIR/report.sh"
 {
   echo "# triggers vs graphile-worker ($BENCH_TITLE)"

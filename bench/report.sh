@@ -15,7 +15,6 @@ _ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0
 _ge() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "–"; else print (a + 0 >= b + 0) ? "yes" : "**NO**" }'; }
 _le() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "–"; else print (a + 0 <= b + 0) ? "yes" : "**NO**" }'; }
 _row() { local s="" x; for x in "$@"; do s+="| $x "; done; echo "$s|"; }
-_div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print ""; else printf "%.4f", a / b }'; }
 # _cost_row LABEL CONFIG BIGKEY SMALLKEY [TARGET]: a scaling row from two recorded rates
 # (cost = 1 / rate, µs; ratio = big cost / small cost); nothing when not measured.
 _cost_row() {
