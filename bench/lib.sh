@@ -273,7 +273,7 @@ record_wal_per_call() {
 build_helpers() {
   local inc lib
   inc=$(pg_config --includedir); lib=$(pg_config --libdir)
-  for prog in drain_baseline latency; do
+  for prog in drain_baseline latency fire_cost; do
     "$CXX" -std=c++17 -O2 -Wall -Wextra -Werror -I"$inc" -o "$WORK/$prog" "$BENCH_DIR/$prog.cpp" \
       -L"$lib" -lpq || die "could not build bench/$prog.cpp (needs g++ and libpq-dev)"
   done

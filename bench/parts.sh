@@ -152,3 +152,24 @@ e2e_ours() {   # CL KEYPREFIX
   record_drain "$2" "$total" "$ms" "$(max_rss_of "$WORK/$2" "$E2E_WORKERS")" "$startup"
   sql "$cl" -d postgres -c "DROP DATABASE e2e WITH (FORCE)" >/dev/null
 }
+
+# ---------------------------------------------------------------------------
+# Cost of one rolled-back call (scaling, item 4; fire_cost.cpp).
+# cost_run CL DB KEY fire|base LO HI SEED: COST_SECONDS (default DURATION) of calls
+# into sessions s<LO>..s<HI>; records scale.KEY (calls/s, wall clock), scale.KEY.cpu
+# (µs the backend spent on a CPU per call) and the WAL per call.
+cost_run() {
+  local cl=$1 db=$2 key=$3 mode=$4 lo=$5 hi=$6 seed=$7 out wal0 calls wall cpu
+  wal0=$(wal_counters "$cl")
+  out=$("$WORK/fire_cost" "$mode" --dsn "$(dsn_of "$cl" "$db")" --lo "$lo" --hi "$hi" --seed "$seed" \
+        --seconds "${COST_SECONDS:-$DURATION}") || die "fire_cost $mode ($key) failed"
+  calls=$(grep -o '"calls": [0-9]*' <<<"$out" | awk '{ print $2 }')
+  wall=$(grep -o '"wall_us": [0-9.]*' <<<"$out" | awk '{ print $2 }')
+  cpu=$(grep -o '"cpu_us": [0-9.]*' <<<"$out" | awk '{ print $2 }')
+  [ -n "$calls" ] && [ -n "$cpu" ] || die "fire_cost $mode ($key): no figures in its output: $out"
+  record "scale.$key" "$(_div 1000000 "$wall")"
+  record "scale.$key.cpu" "$cpu"
+  record_wal_per_call "scale.$key" "$calls" "$wal0" "$(wal_counters "$cl")"
+  log "$(printf '%-40s %10.0f calls/s  %7.1f us a call, %7.1f us of it on a CPU  WAL %5.0f B a call' \
+    "scale.$key" "$(get "scale.$key")" "$wall" "$cpu" "$(get "scale.$key.wal_bytes")")"
+}

@@ -154,9 +154,12 @@ if want drain; then
       gw_drain perf; round_of gw.drain.perf "$r"
       e2e_ours peer "peer.e2e"; round_of peer.e2e "$r"
     fi
+    record "peer.e2e.vs_gw.r$r" "$(_div "$(get "peer.e2e.rate.r$r")" "$(get "gw.drain.perf.rate.r$r")")"
   done
   medians_of peer.e2e
   medians_of gw.drain.perf
+  record_median peer.e2e.vs_gw "$PEER_ROUNDS"
+  record_range peer.e2e.vs_gw "$PEER_ROUNDS"
 fi
 
 # --- latency (sync on)
@@ -170,10 +173,9 @@ if want latency; then
 fi
 
 # --- report
-_add_ratio() {   # WHO SYNC CLIENTS: "1.85× (1.60–2.01)" from the rounds' ratios
-  local k="$1.vs_gw.$2.c$3"
-  [ -n "$(get "$k")" ] || { echo "–"; return; }
-  echo "$(_num "$(get "$k")" %.2f)× ($(_num "$(get "$k.min")" %.2f)–$(_num "$(get "$k.max")" %.2f))"
+_round_ratio() {   # KEY: "1.85× (1.60–2.01)", the median of the rounds' ratios and their range
+  [ -n "$(get "$1")" ] || { echo "–"; return; }
+  echo "$(_num "$(get "$1")" %.2f)× ($(_num "$(get "$1.min")" %.2f)–$(_num "$(get "$1.max")" %.2f))"
 }
 _wal() {   # KEY: "1,024 / 0.52 / 310"
   [ -n "$(get "$1.wal_bytes")" ] || { echo "–"; return; }
@@ -188,10 +190,10 @@ report_peers_table() {
       o=$(get "peer.fire.$sync.c$c"); b=$(get "gw.add.$sync.c$c"); v=$(get "peer.fire.vs_gw.$sync.c$c")
       if [ "$sync" = on ]; then t="≥ 2×"; m=$(_ge "$v" 2); else t="– (target is for sync on)"; m="–"; fi
       _row "fire scheduling one task vs add_job, calls/s (ratio: median of the rounds' ratios, their range)" \
-        "sync $sync, $c client(s), $PEER_ADD_ROUNDS rounds" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_add_ratio peer.fire "$sync" "$c")" "$t" "$m"
+        "sync $sync, $c client(s), $PEER_ADD_ROUNDS rounds" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_round_ratio "peer.fire.vs_gw.$sync.c$c")" "$t" "$m"
       o=$(get "ceiling.$sync.c$c")
       _row "the ceiling: a plain UPDATE + INSERT per transaction, no NOTIFY (fire_base0), vs add_job, calls/s" \
-        "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_add_ratio ceiling "$sync" "$c")" "–" "–"
+        "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_round_ratio "ceiling.vs_gw.$sync.c$c")" "–" "–"
     done
   done
   for c in 1 4; do
@@ -202,9 +204,11 @@ report_peers_table() {
   b=$(get gw.drain.c8.rate)
   _row "no-op drain, tasks/s: our 3-task chain vs its concurrency 8, unbatched" "sync on, $GW_JOBS tasks; ours ${E2E_WORKERS} procs × ${E2E_CONCURRENCY}" \
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "≥ 3×" "$(_ge "$(_div "$o" "$b")" 3)"
-  b=$(get gw.drain.perf.rate)
-  _row "no-op drain, tasks/s: ours (batched claims and answers) vs its performance preset" "sync on, $GW_JOBS tasks, medians of $PEER_ROUNDS rounds" \
-    "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "≥ 1×" "$(_ge "$(_div "$o" "$b")" 1)"
+  b=$(get gw.drain.perf.rate); v=$(get peer.e2e.vs_gw)
+  _row "no-op drain, tasks/s: ours (batched claims and answers) vs its performance preset (ratio: median of the rounds' ratios, their range)" \
+    "sync on, $GW_JOBS tasks, medians of $PEER_ROUNDS rounds" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" \
+    "$(_round_ratio peer.e2e.vs_gw)" \
+    "≥ 1×" "$(_ge "$v" 1)"
   o=$(get peer.e2e.gross); b=$(get gw.drain.perf.gross)
   _row "same, gross: start-up included (ours $(get peer.e2e.startup) ms, its $(get gw.drain.perf.startup) ms on an empty queue)" "sync on, $GW_JOBS tasks, medians" \
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"

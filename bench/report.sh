@@ -18,12 +18,23 @@ _row() { local s="" x; for x in "$@"; do s+="| $x "; done; echo "$s|"; }
 # _cost_row LABEL CONFIG BIGKEY SMALLKEY [TARGET]: a scaling row from two recorded rates
 # (cost = 1 / rate, µs; ratio = big cost / small cost); nothing when not measured.
 _cost_row() {
-  local o b target="–" meets="–"
+  local o b
   o=$(get "$3"); b=$(get "$4")
   [ -n "$o" ] || return 0
-  if [ -n "${5:-}" ]; then target="≤ $5×"; meets=$(_le "$(_div "$b" "$o")" "$5"); fi
-  _row 4 "$1" "$2" "$(_num "$(_div 1000000 "$o")" %.0f)" "$(_num "$(_div 1000000 "$b")" %.0f)" "$(_ratio "$b" "$o")" \
-    "$target" "$meets"
+  _scaling_row "$1" "$2" "$(_div 1000000 "$o")" "$(_div 1000000 "$b")" "${5:-}"
+}
+# _cpu_row LABEL CONFIG BIGKEY SMALLKEY [TARGET]: the same from BIGKEY.cpu and
+# SMALLKEY.cpu, the µs the backend spent on a CPU per call (fire_cost.cpp)
+_cpu_row() {
+  local o b
+  o=$(get "$3.cpu"); b=$(get "$4.cpu")
+  [ -n "$o" ] || return 0
+  _scaling_row "$1" "$2" "$o" "$b" "${5:-}"
+}
+_scaling_row() {   # LABEL CONFIG BIGCOST SMALLCOST [TARGET]
+  local target="–" meets="–"
+  if [ -n "${5:-}" ]; then target="≤ $5×"; meets=$(_le "$(_div "$3" "$4")" "$5"); fi
+  _row 4 "$1" "$2" "$(_num "$3" %.0f)" "$(_num "$4" %.0f)" "$(_ratio "$3" "$4")" "$target" "$meets"
 }
 
 report_header() {
@@ -32,7 +43,7 @@ report_header() {
   echo "- PostgreSQL: $(sql "$cl" -c 'SELECT version()')"
   echo "- settings: $(sql "$cl" -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings
       WHERE name IN ('fsync','wal_sync_method','full_page_writes','shared_buffers','max_wal_size','checkpoint_timeout',
-                     'commit_delay','max_connections','wal_level','huge_pages')"); synchronous_commit on and off as stated per row"
+                     'commit_delay','max_connections','wal_level','huge_pages','track_wal_io_timing')"); synchronous_commit on and off as stated per row"
   if [ "$cl" = peer ]; then
     echo "- cluster: fresh initdb, unix socket only, shared_preload_libraries = 'triggers' (wake mode: $(get wake_mode.waker))"
   else
@@ -114,18 +125,24 @@ report_table() {
       _row 3 "latency commit → claim starts, $s ms" "$cl, sync on" "$(_num "$o" %.2f)" "$(_num "$b" %.2f)" "$(_ratio "$o" "$b")" "–" "–"
     done
   done
-  # 4. scaling (cost per fire = 1 / rate; ratio = cost in the big case / cost in the small one)
-  local sessions="$(get scale.sessions) vs $(get scale.small)"
+  # 4. scaling (cost per fire = 1 / rate, or the backend's CPU time per fire; ratio =
+  # cost in the big case / cost in the small one)
+  local sessions="$(get scale.sessions) vs $(get scale.small)" cpu="backend CPU µs per call"
   _cost_row "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client), right after a checkpoint" \
     "$sessions sessions in the tables" scale.s6 scale.s3 1.2
+  _cpu_row "same, $cpu" "$sessions sessions in the tables" scale.s6 scale.s3 1.2
   _cost_row "the baseline's cost, µs (BEGIN; fire_base1; ROLLBACK), for comparison" \
     "as many sessions (2 events each): $sessions" scale.b6 scale.b3
-  _cost_row "same, the same sessions fired again (pages cached and already logged since the checkpoint)" \
+  _cpu_row "same, $cpu" "as many sessions (2 events each): $sessions" scale.b6 scale.b3
+  _cost_row "fire cost, the same sessions fired again (pages cached and already logged since the checkpoint)" \
     "$sessions sessions in the tables" scale.w6 scale.w3 1.2
+  _cpu_row "same, $cpu" "$sessions sessions in the tables" scale.w6 scale.w3 1.2
   _cost_row "the baseline's cost the same way, for comparison" \
     "as many sessions (2 events each): $sessions" scale.v6 scale.v3
+  _cpu_row "same, $cpu" "as many sessions (2 events each): $sessions" scale.v6 scale.v3
   _cost_row "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)" \
     "session with ${HISTORY:-?} vs 1 earlier fires (andEvery instances)" scale.h4 scale.h1 1.5
+  _cpu_row "same, $cpu" "session with ${HISTORY:-?} vs 1 earlier fires (andEvery instances)" scale.h4 scale.h1 1.5
   # 5. memory
   o=$(get mem.backend.fire1.hwm); b=$(get mem.backend.base1.hwm)
   if [ -n "$o" ]; then

@@ -153,37 +153,38 @@ SQL
   # Each run of a "right after a checkpoint" row starts right after one: with a single
   # checkpoint before all rounds, the first round's fires (~3 full-page images each into
   # 10^6 sessions) logged many of the pages the later rounds touched.
-  cold_run() {   # DB KEY SCRIPT HI
+  cold_run() {   # DB KEY MODE LO HI SEED
     sql "$cl" -c CHECKPOINT >/dev/null
-    PGDATABASE_OVERRIDE=$1 run_pgbench "$cl" "scale.$2" "$SQL/$3.sql" 1 -D lo=1 -D hi="$4"
+    cost_run "$cl" "$@"
   }
   ckpt_q="SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
   ckpt0=$(sql "$cl" -c "$ckpt_q")
   for ((r = 1; r <= SCALE_ROUNDS; r++)); do
-    cold_run s3 "s3.r$r" fire_rollback "$templates"
-    cold_run s6 "s6.r$r" fire_rollback "$SCALE_SESSIONS"
-    cold_run s3 "b3.r$r" base1_rollback "$templates"
-    cold_run s6 "b6.r$r" base1_rollback "$SCALE_SESSIONS"
-    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.h1.r$r" "$SQL/fire_rollback.sql" 1 -D lo=1 -D hi=1
-    PGDATABASE_OVERRIDE=s3 run_pgbench "$cl" "scale.h4.r$r" "$SQL/fire_rollback.sql" 1 -D lo="$hist" -D hi="$hist"
+    cold_run s3 "s3.r$r" fire 1 "$templates" "$r"
+    cold_run s6 "s6.r$r" fire 1 "$SCALE_SESSIONS" "$r"
+    cold_run s3 "b3.r$r" base 1 "$templates" "$r"
+    cold_run s6 "b6.r$r" base 1 "$SCALE_SESSIONS" "$r"
+    cost_run "$cl" s3 "h1.r$r" fire 1 1 "$r"
+    cost_run "$cl" s3 "h4.r$r" fire "$hist" "$hist" "$r"
   done
-  # The same sessions again (same --random-seed, after a twice-as-long pass that is not
-  # measured and starts right after a checkpoint): their pages are now in shared buffers
-  # and already logged since the checkpoint, as most pages are on a busy server between
+  # The same sessions again (same seed, after a twice-as-long pass that is not measured
+  # and starts right after a checkpoint): their pages are now in shared buffers and
+  # already logged since the checkpoint, as most pages are on a busy server between
   # checkpoints.
   for ((r = 1; r <= SCALE_ROUNDS; r++)); do
-    for c in "s3 w3 fire_rollback $templates" "s6 w6 fire_rollback $SCALE_SESSIONS" \
-             "s3 v3 base1_rollback $templates" "s6 v6 base1_rollback $SCALE_SESSIONS"; do
-      read -r db key script hi <<<"$c"
+    for c in "s3 w3 fire $templates" "s6 w6 fire $SCALE_SESSIONS" \
+             "s3 v3 base $templates" "s6 v6 base $SCALE_SESSIONS"; do
+      read -r db key mode hi <<<"$c"
       sql "$cl" -c CHECKPOINT >/dev/null
-      PGDATABASE_OVERRIDE=$db run_pgbench "$cl" "scale.warmup" "$SQL/$script.sql" 1 -D lo=1 -D hi="$hi" \
-        --random-seed="$((7 + r))" -T "$((2 * DURATION))"
-      PGDATABASE_OVERRIDE=$db run_pgbench "$cl" "scale.$key.r$r" "$SQL/$script.sql" 1 -D lo=1 -D hi="$hi" \
-        --random-seed="$((7 + r))"
+      COST_SECONDS=$((2 * DURATION)) cost_run "$cl" "$db" warmup "$mode" 1 "$hi" "$((7 + r))"
+      cost_run "$cl" "$db" "$key.r$r" "$mode" 1 "$hi" "$((7 + r))"
     done
   done
   log "scaling: $(( $(sql "$cl" -c "$ckpt_q") - ckpt0 - 4 * SCALE_ROUNDS * 2 )) checkpoint(s) besides ours during the runs"
-  for k in s3 s6 b3 b6 h1 h4 w3 w6 v3 v6; do record_median "scale.$k" "$SCALE_ROUNDS"; done
+  for k in s3 s6 b3 b6 h1 h4 w3 w6 v3 v6; do
+    record_median "scale.$k" "$SCALE_ROUNDS"
+    record_median_of "scale.$k" "$SCALE_ROUNDS" cpu
+  done
   for db in s3 s6; do sql "$cl" -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null; done
 fi
 
