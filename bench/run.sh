@@ -17,7 +17,7 @@
 # See bench/README.md for what every figure measures.  The table goes to stdout
 # and, as markdown, to a file in the temp dir whose path is printed at the end.
 #
-# Knobs (environment): DURATION (pgbench seconds, 2), NSESSIONS (1000),
+# Knobs (environment): DURATION (seconds per pgbench or fire_cost run, 2), NSESSIONS (1000),
 # E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
 # claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
 # stops measuring after that long), SCALE_SESSIONS (1000000),
