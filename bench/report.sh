@@ -125,24 +125,20 @@ report_table() {
       _row 3 "latency commit → claim starts, $s ms" "$cl, sync on" "$(_num "$o" %.2f)" "$(_num "$b" %.2f)" "$(_ratio "$o" "$b")" "–" "–"
     done
   done
-  # 4. scaling (cost per fire = 1 / rate, or the backend's CPU time per fire; ratio =
+  # 4. scaling (cost per fire = 1 / rate, and the backend's CPU time per fire; ratio =
   # cost in the big case / cost in the small one)
-  local sessions="$(get scale.sessions) vs $(get scale.small)" cpu="backend CPU µs per call"
-  _cost_row "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client), right after a checkpoint" \
-    "$sessions sessions in the tables" scale.s6 scale.s3 1.2
-  _cpu_row "same, $cpu" "$sessions sessions in the tables" scale.s6 scale.s3 1.2
-  _cost_row "the baseline's cost, µs (BEGIN; fire_base1; ROLLBACK), for comparison" \
-    "as many sessions (2 events each): $sessions" scale.b6 scale.b3
-  _cpu_row "same, $cpu" "as many sessions (2 events each): $sessions" scale.b6 scale.b3
-  _cost_row "fire cost, the same sessions fired again (pages cached and already logged since the checkpoint)" \
-    "$sessions sessions in the tables" scale.w6 scale.w3 1.2
-  _cpu_row "same, $cpu" "$sessions sessions in the tables" scale.w6 scale.w3 1.2
-  _cost_row "the baseline's cost the same way, for comparison" \
-    "as many sessions (2 events each): $sessions" scale.v6 scale.v3
-  _cpu_row "same, $cpu" "as many sessions (2 events each): $sessions" scale.v6 scale.v3
-  _cost_row "fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)" \
-    "session with ${HISTORY:-?} vs 1 earlier fires (andEvery instances)" scale.h4 scale.h1 1.5
-  _cpu_row "same, $cpu" "session with ${HISTORY:-?} vs 1 earlier fires (andEvery instances)" scale.h4 scale.h1 1.5
+  local sessions="$(get scale.sessions) vs $(get scale.small)" label config big small target
+  local baseline="as many sessions (2 events each): $sessions" mine="$sessions sessions in the tables"
+  while IFS='|' read -r label config big small target; do
+    _cost_row "$label" "$config" "$big" "$small" "$target"
+    _cpu_row "same, backend CPU µs per call" "$config" "$big" "$small" "$target"
+  done <<ROWS
+fire cost, µs (BEGIN; fire; ROLLBACK; 1 client), right after a checkpoint|$mine|scale.s6|scale.s3|1.2
+the baseline's cost, µs (BEGIN; fire_base1; ROLLBACK), for comparison|$baseline|scale.b6|scale.b3|
+fire cost, the same sessions fired again (pages cached and already logged since the checkpoint)|$mine|scale.w6|scale.w3|1.2
+the baseline's cost the same way, for comparison|$baseline|scale.v6|scale.v3|
+fire cost, µs (BEGIN; fire; ROLLBACK; 1 client)|session with ${HISTORY:-?} vs 1 earlier fires (andEvery instances)|scale.h4|scale.h1|1.5
+ROWS
   # 5. memory
   o=$(get mem.backend.fire1.hwm); b=$(get mem.backend.base1.hwm)
   if [ -n "$o" ]; then
