@@ -2,6 +2,7 @@
 // `make bench` (item 4).
 //
 //   fire_cost fire|base --dsn DSN --lo 1 --hi N [--seconds 2] [--seed 7]
+//             [--pair-dsn DSN2 --pair-lo L --pair-hi H [--block-ms 1000]]
 //
 // From one connection, for --seconds: BEGIN; SELECT triggers_fire('s<k>', 'go')
 // (fire) or SELECT fire_base1('s<k>') (base); ROLLBACK — three statements in
@@ -10,13 +11,21 @@
 // sessions in the same order).  Rolled back, so the tables do not change during
 // a run.
 //
+// With --pair-dsn, a second connection (its own database or session range, its
+// own generator with the same seed) takes turns with the first: --block-ms of
+// calls on one, then on the other, for --seconds in all (at least one turn
+// each).  The two cases of a scaling ratio then share the machine's speed, which
+// on a shared machine drifts by 20 % and more from one run to the next; a turn is
+// long enough (thousands of calls) for the small case to touch all its sessions
+// again after the big one has filled the CPU caches with its own pages.
+//
 // Prints one JSON line: calls, wall_us (wall-clock time per call, client
 // included) and cpu_us: the time the server backend spent on a CPU per call, read
 // from /proc/<backend pid>/schedstat (the kernel's nanosecond count of the task's
-// run time) before the first call and after the last.  The wall time also counts
+// run time) before the first call and after the last; with a pair, the same
+// figures of the second connection under "pair".  The wall time also counts
 // the client and the time the backend waited for a CPU that another process of
-// this shared machine held; the CPU time does not, which makes it the steadier
-// figure of what a fire costs.
+// this shared machine held; the CPU time does not.
 #include <libpq-fe.h>
 #include <time.h>
 
@@ -63,6 +72,9 @@ struct Options {
   std::string dsn;
   long lo = 1, hi = 1, seed = 7;
   double seconds = 2;
+  std::string pair_dsn;  // empty: no pair
+  long pair_lo = 1, pair_hi = 1;
+  double block_ms = 1000;
 };
 
 Options Parse(int argc, char **argv) {
@@ -80,38 +92,81 @@ Options Parse(int argc, char **argv) {
     else if (flag == "--hi") o.hi = atol(value);
     else if (flag == "--seed") o.seed = atol(value);
     else if (flag == "--seconds") o.seconds = atof(value);
+    else if (flag == "--pair-dsn") o.pair_dsn = value;
+    else if (flag == "--pair-lo") o.pair_lo = atol(value);
+    else if (flag == "--pair-hi") o.pair_hi = atol(value);
+    else if (flag == "--block-ms") o.block_ms = atof(value);
     else { fprintf(stderr, "fire_cost: unknown option %s\n", flag.c_str()); exit(2); }
   }
-  if (o.hi < o.lo || o.seconds <= 0) { fprintf(stderr, "fire_cost: bad --lo/--hi/--seconds\n"); exit(2); }
+  if (o.hi < o.lo || o.pair_hi < o.pair_lo || o.seconds <= 0 || o.block_ms <= 0) {
+    fprintf(stderr, "fire_cost: bad --lo/--hi/--pair-lo/--pair-hi/--seconds/--block-ms\n");
+    exit(2);
+  }
   return o;
 }
+
+/* One connection and the sessions it fires into, with what its calls took. */
+struct Side {
+  PGconn *conn = nullptr;
+  int pid = 0;
+  std::mt19937_64 random;
+  std::uniform_int_distribution<long> session;
+  long calls = 0;
+  double seconds = 0;
+  long long cpu0 = 0;
+
+  Side(const std::string &dsn, long lo, long hi, long seed)
+      : random(static_cast<unsigned long long>(seed)), session(lo, hi) {
+    conn = PQconnectdb(dsn.c_str());
+    if (PQstatus(conn) != CONNECTION_OK) Die("connection failed", conn);
+    pid = PQbackendPID(conn);
+    cpu0 = RunNanoseconds(pid);
+    if (cpu0 < 0) Die("cannot read the backend's /proc/<pid>/schedstat", nullptr);
+  }
+
+  /* Calls until `until` (monotonic seconds); adds to calls and seconds. */
+  void RunUntil(bool fire, double until) {
+    char sql[128];
+    double t0 = MonotonicSeconds(), t1 = t0;
+    do {
+      snprintf(sql, sizeof sql, fire ? "SELECT triggers_fire('s%ld', 'go')" : "SELECT fire_base1('s%ld')",
+               session(random));
+      Exec(conn, "BEGIN");
+      Exec(conn, sql);
+      Exec(conn, "ROLLBACK");
+      ++calls;
+      t1 = MonotonicSeconds();
+    } while (t1 < until);
+    seconds += t1 - t0;
+  }
+
+  /* {"calls": .., "wall_us": .., "cpu_us": ..}; closes the connection. */
+  std::string Figures() {
+    long long cpu1 = RunNanoseconds(pid);
+    PQfinish(conn);
+    char out[160];
+    snprintf(out, sizeof out, "{\"calls\": %ld, \"wall_us\": %.2f, \"cpu_us\": %.2f}", calls, seconds * 1e6 / calls,
+             static_cast<double>(cpu1 - cpu0) / 1e3 / calls);
+    return out;
+  }
+};
 
 }  // namespace
 
 int main(int argc, char **argv) {
   Options o = Parse(argc, argv);
-  PGconn *conn = PQconnectdb(o.dsn.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) Die("connection failed", conn);
-  int pid = PQbackendPID(conn);
-  std::mt19937_64 random(static_cast<unsigned long long>(o.seed));
-  std::uniform_int_distribution<long> session(o.lo, o.hi);
-  char sql[128];
-  long calls = 0;
-  long long cpu0 = RunNanoseconds(pid);
-  if (cpu0 < 0) Die("cannot read the backend's /proc/<pid>/schedstat", nullptr);
-  double t0 = MonotonicSeconds(), t1 = t0;
-  while (t1 - t0 < o.seconds) {
-    snprintf(sql, sizeof sql, o.fire ? "SELECT triggers_fire('s%ld', 'go')" : "SELECT fire_base1('s%ld')",
-             session(random));
-    Exec(conn, "BEGIN");
-    Exec(conn, sql);
-    Exec(conn, "ROLLBACK");
-    ++calls;
-    t1 = MonotonicSeconds();
+  Side a(o.dsn, o.lo, o.hi, o.seed);
+  if (o.pair_dsn.empty()) {
+    a.RunUntil(o.fire, MonotonicSeconds() + o.seconds);
+    printf("%s\n", a.Figures().c_str());
+    return 0;
   }
-  long long cpu1 = RunNanoseconds(pid);
-  PQfinish(conn);
-  printf("{\"calls\": %ld, \"wall_us\": %.2f, \"cpu_us\": %.2f}\n", calls, (t1 - t0) * 1e6 / calls,
-         static_cast<double>(cpu1 - cpu0) / 1e3 / calls);
+  Side b(o.pair_dsn, o.pair_lo, o.pair_hi, o.seed);
+  double end = MonotonicSeconds() + o.seconds;
+  // ends after a turn of b: both get as many turns
+  for (bool turn_a = true; MonotonicSeconds() < end || !turn_a; turn_a = !turn_a)
+    (turn_a ? a : b).RunUntil(o.fire, MonotonicSeconds() + o.block_ms / 1e3);
+  std::string first = a.Figures();
+  printf("%s, \"pair\": %s}\n", first.substr(0, first.size() - 1).c_str(), b.Figures().c_str());
   return 0;
 }

@@ -81,11 +81,14 @@ record_median_of() {
   record "$k.$f" "$(for ((r = 1; r <= n; r++)); do get "$k.r$r.$f"; done | _median)"
 }
 # record_range KEY N: KEY.min and KEY.max of KEY.r1 .. KEY.rN
-record_range() {
-  local k=$1 n=$2 r v
-  v=$(for ((r = 1; r <= n; r++)); do get "$k.r$r"; done | sort -g)
-  record "$k.min" "$(head -n 1 <<<"$v")"
-  record "$k.max" "$(tail -n 1 <<<"$v")"
+record_range() { _record_range "$1" "$2" ""; }
+# record_range_of KEY N FIELD: KEY.FIELD.min and .max of KEY.r1.FIELD .. KEY.rN.FIELD
+record_range_of() { _record_range "$1" "$2" ".$3"; }
+_record_range() {
+  local k=$1 n=$2 f=$3 r v
+  v=$(for ((r = 1; r <= n; r++)); do get "$k.r$r$f"; done | sort -g)
+  record "$k$f.min" "$(head -n 1 <<<"$v")"
+  record "$k$f.max" "$(tail -n 1 <<<"$v")"
 }
 _median() {   # numbers on stdin, one a line -> their median (empty for none)
   sort -g | awk 'function f(x) { return sprintf(x >= 100 || x <= -100 ? "%.1f" : "%.4f", x) }

@@ -154,22 +154,26 @@ e2e_ours() {   # CL KEYPREFIX
 }
 
 # ---------------------------------------------------------------------------
-# Cost of one rolled-back call (scaling, item 4; fire_cost.cpp).
-# cost_run CL DB KEY fire|base LO HI SEED: COST_SECONDS (default DURATION) of calls
-# into sessions s<LO>..s<HI>; records scale.KEY (calls/s, wall clock), scale.KEY.cpu
-# (µs the backend spent on a CPU per call) and the WAL per call.
-cost_run() {
-  local cl=$1 db=$2 key=$3 mode=$4 lo=$5 hi=$6 seed=$7 out wal0 calls wall cpu
-  wal0=$(wal_counters "$cl")
-  out=$("$WORK/fire_cost" "$mode" --dsn "$(dsn_of "$cl" "$db")" --lo "$lo" --hi "$hi" --seed "$seed" \
-        --seconds "${COST_SECONDS:-$DURATION}") || die "fire_cost $mode ($key) failed"
-  calls=$(grep -o '"calls": [0-9]*' <<<"$out" | awk '{ print $2 }')
-  wall=$(grep -o '"wall_us": [0-9.]*' <<<"$out" | awk '{ print $2 }')
-  cpu=$(grep -o '"cpu_us": [0-9.]*' <<<"$out" | awk '{ print $2 }')
-  [ -n "$calls" ] && [ -n "$cpu" ] || die "fire_cost $mode ($key): no figures in its output: $out"
-  record "scale.$key" "$(_div 1000000 "$wall")"
-  record "scale.$key.cpu" "$cpu"
-  record_wal_per_call "scale.$key" "$calls" "$wal0" "$(wal_counters "$cl")"
-  log "$(printf '%-40s %10.0f calls/s  %7.1f us a call, %7.1f us of it on a CPU  WAL %5.0f B a call' \
-    "scale.$key" "$(get "scale.$key")" "$wall" "$cpu" "$(get "scale.$key.wal_bytes")")"
+# Cost of one rolled-back call (scaling, item 4; fire_cost.cpp), two cases at a time.
+# cost_pair CL fire|base SEED KEY_A DB_A LO_A HI_A KEY_B DB_B LO_B HI_B: COST_SECONDS
+# (default 2 x DURATION) of calls, taking turns (fire_cost --block-ms) between sessions
+# s<LO_A>..s<HI_A> of DB_A and s<LO_B>..s<HI_B> of DB_B, so both cases see the machine at
+# the same speed.  Records, for each KEY: scale.KEY (calls/s, wall clock) and scale.KEY.cpu
+# (µs the backend spent on a CPU per call); and the case's own ratios, B over A:
+# scale.KEY_B.ratio (wall-clock cost) and scale.KEY_B.cpu_ratio.
+cost_pair() {
+  local cl=$1 mode=$2 seed=$3 ka=$4 kb=$8 out calls wall cpu
+  out=$("$WORK/fire_cost" "$mode" --dsn "$(dsn_of "$cl" "$5")" --lo "$6" --hi "$7" --seed "$seed" \
+        --pair-dsn "$(dsn_of "$cl" "$9")" --pair-lo "${10}" --pair-hi "${11}" \
+        --seconds "${COST_SECONDS:-$((2 * DURATION))}") || die "fire_cost $mode ($ka, $kb) failed"
+  calls=($(grep -o '"calls": [0-9]*' <<<"$out" | awk '{ print $2 }'))
+  wall=($(grep -o '"wall_us": [0-9.]*' <<<"$out" | awk '{ print $2 }'))
+  cpu=($(grep -o '"cpu_us": [0-9.]*' <<<"$out" | awk '{ print $2 }'))
+  [ "${#calls[@]}" = 2 ] && [ "${#cpu[@]}" = 2 ] || die "fire_cost $mode ($ka, $kb): no figures in its output: $out"
+  record "scale.$ka" "$(_div 1000000 "${wall[0]}")"; record "scale.$ka.cpu" "${cpu[0]}"
+  record "scale.$kb" "$(_div 1000000 "${wall[1]}")"; record "scale.$kb.cpu" "${cpu[1]}"
+  record "scale.$kb.ratio" "$(_div "${wall[1]}" "${wall[0]}")"
+  record "scale.$kb.cpu_ratio" "$(_div "${cpu[1]}" "${cpu[0]}")"
+  log "$(printf '%-22s %-22s %7.1f vs %7.1f us a call (CPU %6.1f vs %6.1f): %5.2fx, CPU %5.2fx' "scale.$ka" "scale.$kb" \
+    "${wall[0]}" "${wall[1]}" "${cpu[0]}" "${cpu[1]}" "$(get "scale.$kb.ratio")" "$(get "scale.$kb.cpu_ratio")")"
 }

@@ -16,12 +16,13 @@ _ge() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "–"; el
 _le() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "–"; else print (a + 0 <= b + 0) ? "yes" : "**NO**" }'; }
 _row() { local s="" x; for x in "$@"; do s+="| $x "; done; echo "$s|"; }
 # _cost_row LABEL CONFIG BIGKEY SMALLKEY [TARGET]: a scaling row from two recorded rates
-# (cost = 1 / rate, µs; ratio = big cost / small cost); nothing when not measured.
+# (cost = 1 / rate, µs); the ratio is BIGKEY.ratio, the median of the rounds' own ratios
+# of the two cases measured side by side (bench/parts.sh cost_pair), with their range.
 _cost_row() {
   local o b
   o=$(get "$3"); b=$(get "$4")
   [ -n "$o" ] || return 0
-  _scaling_row "$1" "$2" "$(_div 1000000 "$o")" "$(_div 1000000 "$b")" "${5:-}"
+  _scaling_row "$1" "$2" "$(_div 1000000 "$o")" "$(_div 1000000 "$b")" "$3.ratio" "${5:-}"
 }
 # _cpu_row LABEL CONFIG BIGKEY SMALLKEY [TARGET]: the same from BIGKEY.cpu and
 # SMALLKEY.cpu, the µs the backend spent on a CPU per call (fire_cost.cpp)
@@ -29,12 +30,14 @@ _cpu_row() {
   local o b
   o=$(get "$3.cpu"); b=$(get "$4.cpu")
   [ -n "$o" ] || return 0
-  _scaling_row "$1" "$2" "$o" "$b" "${5:-}"
+  _scaling_row "$1" "$2" "$o" "$b" "$3.cpu_ratio" "${5:-}"
 }
-_scaling_row() {   # LABEL CONFIG BIGCOST SMALLCOST [TARGET]
-  local target="–" meets="–"
-  if [ -n "${5:-}" ]; then target="≤ $5×"; meets=$(_le "$(_div "$3" "$4")" "$5"); fi
-  _row 4 "$1" "$2" "$(_num "$3" %.0f)" "$(_num "$4" %.0f)" "$(_ratio "$3" "$4")" "$target" "$meets"
+_scaling_row() {   # LABEL CONFIG BIGCOST SMALLCOST RATIOKEY [TARGET]
+  local target="–" meets="–" ratio
+  ratio=$(get "$5")
+  if [ -n "${6:-}" ]; then target="≤ $6×"; meets=$(_le "$ratio" "$6"); fi
+  _row 4 "$1" "$2" "$(_num "$3" %.0f)" "$(_num "$4" %.0f)" \
+    "$(_num "$ratio" %.2f)× ($(_num "$(get "$5.min")" %.2f)–$(_num "$(get "$5.max")" %.2f))" "$target" "$meets"
 }
 
 report_header() {
@@ -126,7 +129,7 @@ report_table() {
     done
   done
   # 4. scaling (cost per fire = 1 / rate, and the backend's CPU time per fire; ratio =
-  # cost in the big case / cost in the small one)
+  # the median of the rounds' cost in the big case / cost in the small one, side by side)
   local sessions="$(get scale.sessions) vs $(get scale.small)" label config big small target
   local baseline="as many sessions (2 events each): $sessions" mine="$sessions sessions in the tables"
   while IFS='|' read -r label config big small target; do

@@ -150,40 +150,43 @@ SQL
   sqldb "$cl" s3 -v nsessions="$templates" -f "$SQL/scale_baseline.sql" >/dev/null
   sqldb "$cl" s6 -v nsessions="$SCALE_SESSIONS" -f "$SQL/scale_baseline.sql" >/dev/null
   for db in s3 s6; do sqldb "$cl" "$db" -c "VACUUM ANALYZE" >/dev/null; done
-  # Each run of a "right after a checkpoint" row starts right after one: with a single
+  # Each case is measured in a pair with the case it is compared with (bench/parts.sh
+  # cost_pair: the two take turns every 100 ms, so both see the machine at the same
+  # speed); a "right after a checkpoint" pair starts right after one: with a single
   # checkpoint before all rounds, the first round's fires (~3 full-page images each into
   # 10^6 sessions) logged many of the pages the later rounds touched.
-  cold_run() {   # DB KEY MODE LO HI SEED
+  cold_pair() {   # MODE SEED KEY_A DB_A LO_A HI_A KEY_B DB_B LO_B HI_B
     sql "$cl" -c CHECKPOINT >/dev/null
-    cost_run "$cl" "$@"
+    cost_pair "$cl" "$@"
   }
   ckpt_q="SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
   ckpt0=$(sql "$cl" -c "$ckpt_q")
   for ((r = 1; r <= SCALE_ROUNDS; r++)); do
-    cold_run s3 "s3.r$r" fire 1 "$templates" "$r"
-    cold_run s6 "s6.r$r" fire 1 "$SCALE_SESSIONS" "$r"
-    cold_run s3 "b3.r$r" base 1 "$templates" "$r"
-    cold_run s6 "b6.r$r" base 1 "$SCALE_SESSIONS" "$r"
-    cost_run "$cl" s3 "h1.r$r" fire 1 1 "$r"
-    cost_run "$cl" s3 "h4.r$r" fire "$hist" "$hist" "$r"
+    cold_pair fire "$r" "s3.r$r" s3 1 "$templates" "s6.r$r" s6 1 "$SCALE_SESSIONS"
+    cold_pair base "$r" "b3.r$r" s3 1 "$templates" "b6.r$r" s6 1 "$SCALE_SESSIONS"
+    cost_pair "$cl" fire "$r" "h1.r$r" s3 1 1 "h4.r$r" s3 "$hist" "$hist"
   done
   # The same sessions again (same seed, after a twice-as-long pass that is not measured
   # and starts right after a checkpoint): their pages are now in shared buffers and
   # already logged since the checkpoint, as most pages are on a busy server between
   # checkpoints.
   for ((r = 1; r <= SCALE_ROUNDS; r++)); do
-    for c in "s3 w3 fire $templates" "s6 w6 fire $SCALE_SESSIONS" \
-             "s3 v3 base $templates" "s6 v6 base $SCALE_SESSIONS"; do
-      read -r db key mode hi <<<"$c"
-      sql "$cl" -c CHECKPOINT >/dev/null
-      COST_SECONDS=$((2 * DURATION)) cost_run "$cl" "$db" warmup "$mode" 1 "$hi" "$((7 + r))"
-      cost_run "$cl" "$db" "$key.r$r" "$mode" 1 "$hi" "$((7 + r))"
+    for c in "fire w3 w6" "base v3 v6"; do
+      read -r mode ka kb <<<"$c"
+      COST_SECONDS=$((4 * DURATION)) cold_pair "$mode" "$((7 + r))" warmup.a s3 1 "$templates" warmup.b s6 1 "$SCALE_SESSIONS"
+      cost_pair "$cl" "$mode" "$((7 + r))" "$ka.r$r" s3 1 "$templates" "$kb.r$r" s6 1 "$SCALE_SESSIONS"
     done
   done
-  log "scaling: $(( $(sql "$cl" -c "$ckpt_q") - ckpt0 - 4 * SCALE_ROUNDS * 2 )) checkpoint(s) besides ours during the runs"
+  log "scaling: $(( $(sql "$cl" -c "$ckpt_q") - ckpt0 - 4 * SCALE_ROUNDS )) checkpoint(s) besides ours during the runs"
   for k in s3 s6 b3 b6 h1 h4 w3 w6 v3 v6; do
     record_median "scale.$k" "$SCALE_ROUNDS"
     record_median_of "scale.$k" "$SCALE_ROUNDS" cpu
+  done
+  for k in s6 b6 h4 w6 v6; do
+    for f in ratio cpu_ratio; do
+      record_median_of "scale.$k" "$SCALE_ROUNDS" "$f"
+      record_range_of "scale.$k" "$SCALE_ROUNDS" "$f"
+    done
   done
   for db in s3 s6; do sql "$cl" -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null; done
 fi
