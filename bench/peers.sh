@@ -210,7 +210,7 @@ report_peers_table() {
     "$(_round_ratio peer.e2e.vs_gw)" \
     "≥ 1×" "$(_ge "$v" 1)"
   o=$(get peer.e2e.gross); b=$(get gw.drain.perf.gross)
-  _row "same, gross: start-up included (ours $(get peer.e2e.startup) ms, its $(get gw.drain.perf.startup) ms on an empty queue)" "sync on, $GW_JOBS tasks, medians" \
+  _row "same, gross: start-up included (ours $(_num "$(get peer.e2e.startup)" %.0f) ms, its $(_num "$(get gw.drain.perf.startup)" %.0f) ms on an empty queue)" "sync on, $GW_JOBS tasks, medians" \
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
   for s in avg p50 p99; do
     o=$(get "peer.lat.send_answer.$s"); b=$(get "gw.lat.$s")
