@@ -17,11 +17,11 @@
 # See bench/README.md for what every figure measures.  The table goes to stdout
 # and, as markdown, to a file in the temp dir whose path is printed at the end.
 #
-# Knobs (environment): DURATION (seconds per pgbench or fire_cost run, 2), NSESSIONS (1000),
+# Knobs (environment): DURATION (seconds per pgbench run, or per case of a fire_cost pair, 2), NSESSIONS (1000),
 # E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
 # claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
 # stops measuring after that long), SCALE_SESSIONS (1000000),
-# HISTORY (10000), SCALE_ROUNDS (5: the scaling figures are medians), FIRE_ROUNDS (2: each fire figure is the mean of
+# HISTORY (10000), SCALE_ROUNDS (5: the scaling figures are medians of the rounds), FIRE_ROUNDS (2: each fire figure is the mean of
 # that many runs, alternating which of ours and the baseline goes first), BENCH_SECTIONS ("fire latency e2e scaling"),
 # BENCH_PORT (55540), BENCH_KEEP=1 (keep the work dir), TRIGGERS_WORKER (path).
 DURATION="${DURATION:-2}"
@@ -151,7 +151,7 @@ SQL
   sqldb "$cl" s6 -v nsessions="$SCALE_SESSIONS" -f "$SQL/scale_baseline.sql" >/dev/null
   for db in s3 s6; do sqldb "$cl" "$db" -c "VACUUM ANALYZE" >/dev/null; done
   # Each case is measured in a pair with the case it is compared with (bench/parts.sh
-  # cost_pair: the two take turns every 100 ms, so both see the machine at the same
+  # cost_pair: the two take turns every second, so both see the machine at the same
   # speed); a "right after a checkpoint" pair starts right after one: with a single
   # checkpoint before all rounds, the first round's fires (~3 full-page images each into
   # 10^6 sessions) logged many of the pages the later rounds touched.
