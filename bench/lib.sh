@@ -276,10 +276,21 @@ record_wal_per_call() {
 build_helpers() {
   local inc lib
   inc=$(pg_config --includedir); lib=$(pg_config --libdir)
-  for prog in drain_baseline latency fire_cost; do
+  for prog in drain_baseline latency fire_cost flush_probe; do
     "$CXX" -std=c++17 -O2 -Wall -Wextra -Werror -I"$inc" -o "$WORK/$prog" "$BENCH_DIR/$prog.cpp" \
       -L"$lib" -lpq || die "could not build bench/$prog.cpp (needs g++ and libpq-dev)"
   done
+}
+
+# disk_flush KEY: the disk's own commit flush (flush_probe.cpp: 8 kB write +
+# fdatasync in the work dir, 300 times) as KEY.p50 / KEY.p90 in µs.  Every rate
+# with synchronous commit waits for this; it drifts between runs on a shared VM.
+disk_flush() {
+  local out
+  out=$("$WORK/flush_probe" --dir "$WORK") || die "flush_probe failed"
+  record "$1.p50" "$(grep -o '"p50_us": [0-9]*' <<<"$out" | awk '{ print $2 }')"
+  record "$1.p90" "$(grep -o '"p90_us": [0-9]*' <<<"$out" | awk '{ print $2 }')"
+  log "disk flush ($1): p50 $(get "$1.p50") us, p90 $(get "$1.p90") us"
 }
 
 # ---------------------------------------------------------------------------
@@ -309,4 +320,6 @@ machine_facts() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "- machine: $(nproc) CPUs ($model), $mem RAM, $(uname -sr)"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: other work may run at the same time)"
+  [ -z "$(get disk.start.p50)" ] ||
+    echo "- disk: 8 kB write + fdatasync in the work dir (flush_probe), p50 / p90: $(get disk.start.p50) / $(get disk.start.p90) µs at the start of the run, $(get disk.end.p50) / $(get disk.end.p90) µs at its end"
 }

@@ -63,6 +63,7 @@ gw() { on peer "${GW[@]}" "$@"; }
 
 log "work dir $WORK"
 build_helpers
+disk_flush disk.start
 start_cluster peer "$((PORT_BASE + 2))" "shared_preload_libraries = 'triggers'"
 REPORT_CLUSTER=peer
 create_extension peer
@@ -225,6 +226,7 @@ report_peers_table() {
   _row "worker max RSS during the drain, kB" "ours: 1 of ${E2E_WORKERS} procs; its: performance preset" \
     "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
 }
+disk_flush disk.end
 BENCH_TITLE="make bench-peers"
 BENCH_KNOBS="PEER_ROUNDS=$PEER_ROUNDS PEER_ADD_ROUNDS=$PEER_ADD_ROUNDS NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N GW_JOBS=$GW_JOBS"
 . "$BENCH_DIR/report.sh"

@@ -41,6 +41,7 @@ want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 # ---------------------------------------------------------------------------
 log "work dir $WORK"
 build_helpers
+disk_flush disk.start
 start_cluster notify "$PORT_BASE"
 start_cluster waker "$((PORT_BASE + 1))" "shared_preload_libraries = 'triggers'"
 for cl in notify waker; do
@@ -193,6 +194,7 @@ fi
 
 # ---------------------------------------------------------------------------
 # The table
+disk_flush disk.end
 BENCH_TITLE="make bench"
 BENCH_KNOBS="FIRE_ROUNDS=$FIRE_ROUNDS NSESSIONS=$NSESSIONS E2E_SESSIONS=$E2E_SESSIONS E2E_WORKERS=$E2E_WORKERS E2E_CONCURRENCY=$E2E_CONCURRENCY LAT_N=$LAT_N SCALE_SESSIONS=$SCALE_SESSIONS HISTORY=$HISTORY SCALE_ROUNDS=$SCALE_ROUNDS"
 . "$BENCH_DIR/report.sh"
