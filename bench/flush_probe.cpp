@@ -10,7 +10,7 @@
 // Why: with synchronous commit every rate of the benchmark is bounded by this
 // flush, and on a shared VM it drifts from one run to the next; the report
 // prints it at the start and end of each run so ratios can be read against it.
-// (Measured 2026-11-28 on this class of machine: 167-179 µs whether a flush
+// (Measured 2026-11-28 on this class of machine: 166-179 µs whether a flush
 // carries 300 B or 20 kB, so the WAL volume of a commit hardly matters here.)
 #include <fcntl.h>
 #include <unistd.h>
