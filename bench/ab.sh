@@ -22,16 +22,20 @@ AB_ROUNDS="${AB_ROUNDS:-3}"
 AB_SCRIPTS="${AB_SCRIPTS:-fire1}"
 AB_CLIENTS="${AB_CLIENTS:-1 4}"
 [ $# -ge 2 ] || die "usage: bash bench/ab.sh BUILD_A.so BUILD_B.so [...]"
-BUILDS=()
+NAMES=()
 for b in "$@"; do
   [ -f "$b" ] && [ -r "$b" ] || die "no such build: $b"
-  BUILDS+=("$(cd "$(dirname "$b")" && pwd)/$(basename "$b")")
+  NAMES+=("$(cd "$(dirname "$b")" && pwd)/$(basename "$b")")
 done
 for s in $AB_SCRIPTS; do [ -f "$SQL/$s.sql" ] || die "no such script: bench/sql/$s.sql"; done
 LIBDIR=$(pg_config --pkglibdir)
 [ -w "$LIBDIR" ] || die "$LIBDIR is not writable: run as root (the builds are put in place in turn)"
 
-# The installed library, put back at exit (a new file, renamed into place).
+# Each build is copied first (one of them may be the installed file, which is
+# overwritten in turn); the installed library is put back at exit (a new file,
+# renamed into place).
+BUILDS=()
+for ((i = 0; i < ${#NAMES[@]}; i++)); do cp "${NAMES[$i]}" "$WORK/build$i.so"; BUILDS+=("$WORK/build$i.so"); done
 cp "$LIBDIR/triggers.so" "$WORK/installed.so"
 place() { cp "$1" "$LIBDIR/triggers.so.ab" && mv -f "$LIBDIR/triggers.so.ab" "$LIBDIR/triggers.so"; }
 restore_installed() {
@@ -48,7 +52,7 @@ use_build() {   # INDEX: restart the cluster on build INDEX
   bash "$REPO_DIR/test/lib/cluster.sh" restart "$WORK/ab" >/dev/null || _cluster_failed ab
 }
 
-log "work dir $WORK; builds: ${BUILDS[*]}"
+log "work dir $WORK; builds: ${NAMES[*]}"
 build_helpers
 disk_flush disk.start
 start_cluster ab "$((PORT_BASE + 3))" "shared_preload_libraries = 'triggers'"
@@ -89,7 +93,7 @@ for ((i = 0; i < n; i++)); do
         ratio=$(awk -v m="$(get "b$i.$s.c$c.vs0")" -v lo="$(get "b$i.$s.c$c.vs0.min")" -v hi="$(get "b$i.$s.c$c.vs0.max")" \
           'BEGIN { printf "%.2f× (%.2f–%.2f)", m, lo, hi }')
       fi
-      printf '| %s: %s | %s | %s | %.0f | %s |\n' "$i" "${BUILDS[$i]}" "$s" "$c" "$(get "b$i.$s.c$c")" "$ratio"
+      printf '| %s: %s | %s | %s | %.0f | %s |\n' "$i" "${NAMES[$i]}" "$s" "$c" "$(get "b$i.$s.c$c")" "$ratio"
     done
   done
 done
