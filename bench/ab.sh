@@ -40,6 +40,7 @@ cp "$LIBDIR/triggers.so" "$WORK/installed.so"
 place() { cp "$1" "$LIBDIR/triggers.so.ab" && mv -f "$LIBDIR/triggers.so.ab" "$LIBDIR/triggers.so"; }
 restore_installed() {
   local rc=$?
+  set +e   # an error here must not skip cleanup (clusters, huge pages, work dir)
   bash "$REPO_DIR/test/lib/cluster.sh" stop "$WORK/ab" immediate >/dev/null 2>&1
   place "$WORK/installed.so" || echo "bench/ab.sh: could not put back $LIBDIR/triggers.so (copy in $WORK)" >&2
   (exit "$rc"); cleanup
