@@ -96,6 +96,8 @@ _median() {   # numbers on stdin, one a line -> their median (empty for none)
 }
 
 now_ns() { date +%s%N; }
+# json_num JSON KEY: the number(s) after "KEY": in the helpers' one-line JSON, one a line
+json_num() { grep -o "\"$2\": [-0-9.]*" <<<"$1" | awk '{ print $2 }'; }
 
 # ---------------------------------------------------------------------------
 # Clusters.  start_cluster NAME PORT [postgresql.conf lines...]; then use NAME
@@ -288,8 +290,8 @@ build_helpers() {
 disk_flush() {
   local out
   out=$("$WORK/flush_probe" --dir "$WORK") || die "flush_probe failed"
-  record "$1.p50" "$(grep -o '"p50_us": [0-9]*' <<<"$out" | awk '{ print $2 }')"
-  record "$1.p90" "$(grep -o '"p90_us": [0-9]*' <<<"$out" | awk '{ print $2 }')"
+  record "$1.p50" "$(json_num "$out" p50_us)"
+  record "$1.p90" "$(json_num "$out" p90_us)"
   log "disk flush ($1): p50 $(get "$1.p50") us, p90 $(get "$1.p90") us"
 }
 

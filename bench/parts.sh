@@ -45,8 +45,8 @@ record_latency() {    # KEYPREFIX JSON
   for f in commit_claim_ms commit_answer_ms send_answer_ms; do
     for s in avg p50 p99 max; do record "$1.${f%_ms}.$s" "$(latency_json_get "$2" "$f" "$s")"; done
   done
-  record "$1.n" "$(grep -o '"n": [0-9]*' <<<"$2" | awk '{ print $2 }')"
-  record "$1.over_1s" "$(grep -o '"over_1s": [0-9]*' <<<"$2" | awk '{ print $2 }')"
+  record "$1.n" "$(json_num "$2" n)"
+  record "$1.over_1s" "$(json_num "$2" over_1s)"
   log "$(printf '%-30s commit->answer p50 %s ms p99 %s ms (%s fires, %s over 1 s)' "$1" "$(get "$1.commit_answer.p50")" \
          "$(get "$1.commit_answer.p99")" "$(get "$1.n")" "$(get "$1.over_1s")")"
 }
@@ -166,9 +166,9 @@ cost_pair() {
   out=$("$WORK/fire_cost" "$mode" --dsn "$(dsn_of "$cl" "$5")" --lo "$6" --hi "$7" --seed "$seed" \
         --pair-dsn "$(dsn_of "$cl" "$9")" --pair-lo "${10}" --pair-hi "${11}" \
         --seconds "${COST_SECONDS:-$((2 * DURATION))}") || die "fire_cost $mode ($ka, $kb) failed"
-  calls=($(grep -o '"calls": [0-9]*' <<<"$out" | awk '{ print $2 }'))
-  wall=($(grep -o '"wall_us": [0-9.]*' <<<"$out" | awk '{ print $2 }'))
-  cpu=($(grep -o '"cpu_us": [0-9.]*' <<<"$out" | awk '{ print $2 }'))
+  calls=($(json_num "$out" calls))
+  wall=($(json_num "$out" wall_us))
+  cpu=($(json_num "$out" cpu_us))
   [ "${#calls[@]}" = 2 ] && [ "${#cpu[@]}" = 2 ] || die "fire_cost $mode ($ka, $kb): no figures in its output: $out"
   record "scale.$ka" "$(_div 1000000 "${wall[0]}")"; record "scale.$ka.cpu" "${cpu[0]}"
   record "scale.$kb" "$(_div 1000000 "${wall[1]}")"; record "scale.$kb.cpu" "${cpu[1]}"
