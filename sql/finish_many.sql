@@ -59,7 +59,7 @@ BEGIN;
 SELECT cardinality(triggers_finish_many(array_agg(task_id),
          array_agg(jsonb_build_object('pad', (SELECT string_agg(md5(g::text || instance), '') FROM generate_series(1, 45) AS g)))))
 FROM fm_big;
-SELECT n_tup_upd > n_tup_hot_upd AS some_not_hot FROM pg_stat_xact_user_tables WHERE relid = 'triggers.instance'::regclass;
+SELECT n_tup_upd > n_tup_hot_upd AS some_not_hot FROM pg_stat_xact_user_tables WHERE relid = 'triggers.history'::regclass;
 COMMIT;
 SELECT count(*) AS finished_with_result FROM fm_big AS b
 JOIN triggers.instances AS i ON i.session = b.session AND i.instance = b.instance

@@ -1,13 +1,13 @@
--- The hot paths write triggers.event, triggers.queue and triggers.instance directly
+-- The hot paths write triggers.history (events and instances) and triggers.queue directly
 -- (no executor): a trigger or CHECK constraint a DBA adds to them would be bypassed,
 -- so the engine refuses to write such a table (55000) and changes nothing.
 SELECT triggers_configure('pt1', '{"t": {"after": [], "andEvery": "go", "run": "r"}}');
 SELECT triggers_fire('pt1', 'go');
 CREATE FUNCTION pt_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
-CREATE TRIGGER pt_audit BEFORE INSERT ON triggers.event FOR EACH ROW EXECUTE FUNCTION pt_audit();
+CREATE TRIGGER pt_audit BEFORE INSERT ON triggers.history FOR EACH ROW EXECUTE FUNCTION pt_audit();
 \set VERBOSITY default
 SELECT triggers_fire('pt1', 'go');
-DROP TRIGGER pt_audit ON triggers.event;
+DROP TRIGGER pt_audit ON triggers.history;
 ALTER TABLE triggers.queue ADD CONSTRAINT pt_check CHECK (attempt >= 0);
 SELECT triggers_fire('pt1', 'go');
 ALTER TABLE triggers.queue DROP CONSTRAINT pt_check;

@@ -119,49 +119,67 @@ CREATE TABLE triggers.session (
 ) WITH (fillfactor = 80);
 COMMENT ON TABLE triggers.session IS 'sessions: configuration and fire counter (locked by every fire)';
 
--- Every fire, forever (until purged).  Latest kwargs = the newest row per trigger.
-CREATE TABLE triggers.event (
-  session  text NOT NULL,
-  trigger  text NOT NULL,
-  seq      bigint NOT NULL,
-  kwargs   jsonb NOT NULL,
-  fired_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-  PRIMARY KEY (session, trigger, seq)
-);
-COMMENT ON TABLE triggers.event IS 'every trigger fired into every session, in order (seq)';
-
--- Instances: one execution of a task in a session, named task#n.
-CREATE TABLE triggers.instance (
+-- A session's history: every fire (an event) and every task instance, in one table under
+-- one index by session.  A fire that schedules a task writes an event and an instance
+-- of the same session: with one index both entries go to the same B-tree leaf, so a
+-- fire into one of a million sessions dirties one cold leaf there instead of two.
+-- Read and written through the views triggers.event and triggers.instance below.
+CREATE TABLE triggers.history (
   session       text NOT NULL,
-  task          text NOT NULL,
-  n             integer NOT NULL,
-  status        text NOT NULL,  -- unstarted, scheduled, running, finished, failed, replayed,
-                                -- skipped, abandoned: only the API writes it (no CHECK: it
-                                -- would be re-read on every statement of the hot paths).
-                                -- A claim leaves it 'scheduled': triggers.instances shows
-                                -- 'running' while the queue row is claimed (claimed_at)
-  kwargs        jsonb NOT NULL DEFAULT '{}',
-  abandon_state text[] NOT NULL DEFAULT '{}',
-  metadata      jsonb NOT NULL DEFAULT '{}',  -- shown with "timestamps" from stamps
+  name          text NOT NULL,      -- the trigger of an event, the task of an instance
+  n             integer NOT NULL DEFAULT 0,  -- an instance's number (task#n); 0 for events
+  -- instances only (NULL for events):
+  status        text,   -- unstarted, scheduled, running, finished, failed, replayed,
+                        -- skipped, abandoned: only the API writes it (no CHECK: it
+                        -- would be re-read on every statement of the hot paths).
+                        -- A claim leaves it 'scheduled': triggers.instances shows
+                        -- 'running' while the queue row is claimed (claimed_at)
+  kwargs        jsonb NOT NULL,     -- an event's kwargs; the kwargs an instance gathered
+  abandon_state text[],
+  metadata      jsonb,  -- shown with "timestamps" from stamps
   -- when it was created, last changed, and last entered each status: [created,
   -- lastModified, unstarted, scheduled, running, finished, failed, replayed, skipped,
   -- abandoned] (src/pg/status_stamps.cpp); 8 bytes a time, where JSON took ~45
-  stamps        timestamptz[] NOT NULL DEFAULT '{}',
+  stamps        timestamptz[],
   task_id       bigint,   -- the delivery that holds (or last held) this instance
   answer        text,     -- the verb that answered task_id: finish, fail or retry
   -- indexed instead of status, so the status changes of a claim and an answer (which
   -- leave it false) can be HOT updates: they touch no index
   waiting       boolean GENERATED ALWAYS AS (status = 'unstarted') STORED,
-  PRIMARY KEY (session, task, n)
+  -- events only:
+  seq           bigint NOT NULL DEFAULT 0,  -- the session's fire number; 0 for instances
+  fired_at      timestamptz,
+  is_event      boolean GENERATED ALWAYS AS (status IS NULL) STORED,
+  PRIMARY KEY (session, is_event, name, n, seq)
 -- room for the next versions of a page's rows: an instance is rewritten when it is
 -- scheduled and when it is answered, and a version that does not fit in its page is
 -- not a HOT update (new entries in every index).  At 80 % a quarter of the answers of
 -- the end-to-end benchmark's chain were not HOT; at 60 % few are, and the table is smaller.
 ) WITH (fillfactor = 60);
 -- a fire touches only the unstarted instances of the tasks using its trigger
-CREATE INDEX instance_unstarted ON triggers.instance (session, task) WHERE waiting;
-CREATE UNIQUE INDEX instance_task_id ON triggers.instance (task_id);
-COMMENT ON TABLE triggers.instance IS 'task instances and their statuses';
+CREATE INDEX instance_unstarted ON triggers.history (session, name) WHERE waiting;
+CREATE UNIQUE INDEX instance_task_id ON triggers.history (task_id);
+COMMENT ON TABLE triggers.history IS
+  'events and task instances of every session (through the views triggers.event and triggers.instance)';
+
+-- Every fire, forever (until purged).  Latest kwargs = the newest row per trigger.
+-- (n = 0 lets the planner read the key's seq order for "newest first".)
+CREATE VIEW triggers.event AS
+  SELECT h.session, h.name AS trigger, h.seq, h.kwargs, h.fired_at
+  FROM triggers.history AS h WHERE h.is_event AND h.n = 0;
+ALTER VIEW triggers.event ALTER COLUMN fired_at SET DEFAULT pg_catalog.now();
+COMMENT ON VIEW triggers.event IS 'every trigger fired into every session, in order (seq)';
+
+-- Instances: one execution of a task in a session, named task#n.
+CREATE VIEW triggers.instance AS
+  SELECT h.session, h.name AS task, h.n, h.status, h.kwargs, h.abandon_state, h.metadata, h.stamps,
+         h.task_id, h.answer, h.waiting
+  FROM triggers.history AS h WHERE NOT h.is_event;
+ALTER VIEW triggers.instance ALTER COLUMN kwargs SET DEFAULT '{}';
+ALTER VIEW triggers.instance ALTER COLUMN abandon_state SET DEFAULT '{}';
+ALTER VIEW triggers.instance ALTER COLUMN metadata SET DEFAULT '{}';
+ALTER VIEW triggers.instance ALTER COLUMN stamps SET DEFAULT '{}';
+COMMENT ON VIEW triggers.instance IS 'task instances and their statuses';
 
 -- The hot queue: one row per scheduled or running instance, deleted when answered.
 CREATE SEQUENCE triggers.task_id_seq;
@@ -198,8 +216,7 @@ SELECT pg_catalog.pg_extension_config_dump('triggers.config', '');
 SELECT pg_catalog.pg_extension_config_dump('triggers.config_task', '');
 SELECT pg_catalog.pg_extension_config_dump('triggers.config_trigger', '');
 SELECT pg_catalog.pg_extension_config_dump('triggers.session', '');
-SELECT pg_catalog.pg_extension_config_dump('triggers.event', '');
-SELECT pg_catalog.pg_extension_config_dump('triggers.instance', '');
+SELECT pg_catalog.pg_extension_config_dump('triggers.history', '');
 SELECT pg_catalog.pg_extension_config_dump('triggers.queue', '');
 SELECT pg_catalog.pg_extension_config_dump('triggers.stale_delivery', '');
 SELECT pg_catalog.pg_extension_config_dump('triggers.task_id_seq', '');

@@ -8,9 +8,6 @@
 
 namespace triggers {
 
-inline constexpr const char *kEventColumns[] = {"session", "trigger", "seq", "kwargs", "fired_at"};
-enum EventColumn { kEventSession, kEventTrigger, kEventSeq, kEventKwargs, kEventFiredAt, kEventColumnCount };
-
 inline constexpr const char *kQueueColumns[] = {"task_id", "queue",  "visible_at", "session", "task",      "n",
                                                 "run",     "kwargs", "attempt",    "worker",  "claimed_at"};
 enum QueueColumn {
@@ -21,11 +18,20 @@ enum QueueColumn {
 inline constexpr const char *kStaleDeliveryColumns[] = {"task_id", "session", "task", "n"};
 enum StaleDeliveryColumn { kStaleTaskId, kStaleSession, kStaleTask, kStaleN, kStaleDeliveryColumnCount };
 
-inline constexpr const char *kInstanceColumns[] = {"session",  "task",   "n",       "status", "kwargs", "abandon_state",
-                                                   "metadata", "stamps", "task_id", "answer", "waiting"};
-enum InstanceColumn {
+/*
+ * triggers.history: events and instances in one table (the views triggers.event
+ * and triggers.instance).  An instance uses the kInstance columns (seq 0,
+ * fired_at NULL); an event uses the kEvent ones and leaves the instance
+ * columns NULL (n 0).  is_event and waiting are generated: direct writes set them.
+ */
+inline constexpr const char *kHistoryColumns[] = {"session", "name",   "n",       "status", "kwargs",
+                                                  "abandon_state", "metadata", "stamps", "task_id", "answer",
+                                                  "waiting", "seq",    "fired_at", "is_event"};
+enum HistoryColumn {
   kInstanceSession,  kInstanceTask,   kInstanceN,      kInstanceStatus, kInstanceKwargs,  kInstanceAbandonState,
-  kInstanceMetadata, kInstanceStamps, kInstanceTaskId, kInstanceAnswer, kInstanceWaiting, kInstanceColumnCount
+  kInstanceMetadata, kInstanceStamps, kInstanceTaskId, kInstanceAnswer, kInstanceWaiting, kEventSeq,
+  kEventFiredAt,     kHistoryIsEvent, kHistoryColumnCount,
+  kEventSession = kInstanceSession, kEventTrigger = kInstanceTask, kEventKwargs = kInstanceKwargs
 };
 
 inline constexpr const char *kSessionColumns[] = {"session", "workflow", "config_id", "fires", "created_at",

@@ -128,13 +128,13 @@ void Redeliver(TupleTableSlot *row, Datum new_id, Snapshot snapshot) {
   const bool no_nulls[triggers::kStaleDeliveryColumnCount] = {};
   triggers::InsertRow("stale_delivery", triggers::kStaleDeliveryColumns, triggers::kStaleDeliveryColumnCount, stale,
                       no_nulls);
-  triggers::DirectWrite w = triggers::OpenDirectWrite("instance", triggers::kInstanceColumns,
-                                                      triggers::kInstanceColumnCount);
+  triggers::DirectWrite w = triggers::OpenDirectWrite("history", triggers::kHistoryColumns,
+                                                      triggers::kHistoryColumnCount);
   triggers::IdLookup by_id = triggers::OpenIdLookup(w.rel, "instance_task_id", snapshot);
   TupleTableSlot *instance = table_slot_create(w.rel, nullptr);
   if (triggers::LookUp(&by_id, row->tts_values[triggers::kQueueTaskId], instance)) {
-    Datum values[triggers::kInstanceColumnCount];
-    bool nulls[triggers::kInstanceColumnCount];
+    Datum values[triggers::kHistoryColumnCount];
+    bool nulls[triggers::kHistoryColumnCount];
     memcpy(values, instance->tts_values, sizeof values);
     memcpy(nulls, instance->tts_isnull, sizeof nulls);
     values[triggers::kInstanceTaskId] = new_id;

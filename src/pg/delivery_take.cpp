@@ -75,8 +75,8 @@ bool DeleteHeld(Relation queue, Snapshot snapshot, Datum id, TupleTableSlot *row
 /* The instance `row` finished with `result`; its delivery was claimed at `claimed_at`. */
 void WriteFinished(triggers::DirectWrite *w, TupleTableSlot *row, Datum result, Datum claimed_at,
                    Snapshot snapshot) {
-  Datum values[triggers::kInstanceColumnCount];
-  bool nulls[triggers::kInstanceColumnCount];
+  Datum values[triggers::kHistoryColumnCount];
+  bool nulls[triggers::kHistoryColumnCount];
   memcpy(values, row->tts_values, sizeof values);
   memcpy(nulls, row->tts_isnull, sizeof nulls);
   values[triggers::kInstanceStatus] = CStringGetTextDatum("finished");
@@ -104,7 +104,7 @@ TakenDeliveries TakeFinished(const Datum *ids, const Datum *results, int count, 
   CommandCounterIncrement();
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot()); /* sees what committed before the session locks */
   DirectWrite queue = OpenDirectWrite("queue", kQueueColumns, kQueueColumnCount);
-  DirectWrite instance = OpenDirectWrite("instance", kInstanceColumns, kInstanceColumnCount);
+  DirectWrite instance = OpenDirectWrite("history", kHistoryColumns, kHistoryColumnCount);
   IdLookup queue_ids = OpenIdLookup(queue.rel, "queue_pkey", snapshot);
   IdLookup instance_ids = OpenIdLookup(instance.rel, "instance_task_id", snapshot);
   TupleTableSlot *queue_row = table_slot_create(queue.rel, nullptr);

@@ -208,11 +208,23 @@ void InsertScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger
   TimestampTz now = GetCurrentTransactionStartTimestamp();
   Datum fired = triggers::JsonbPair(trigger, kwargs);
   InsertQueueRow(t, session, n, fired, task_id);
-  Datum instance[11] = {session,       t->task, Int32GetDatum(n), CStringGetTextDatum("scheduled"), fired,
-                        PointerGetDatum(construct_empty_array(TEXTOID)), triggers::InitialMetadata(),
-                        triggers::ScheduledStamps(now), task_id, (Datum)0, BoolGetDatum(false)};
-  const bool instance_nulls[11] = {false, false, false, false, false, false, false, false, false, true, false};
-  triggers::InsertRow("instance", triggers::kInstanceColumns, triggers::kInstanceColumnCount, instance, instance_nulls);
+  Datum row[triggers::kHistoryColumnCount] = {};
+  bool nulls[triggers::kHistoryColumnCount] = {};
+  row[triggers::kInstanceSession] = session;
+  row[triggers::kInstanceTask] = t->task;
+  row[triggers::kInstanceN] = Int32GetDatum(n);
+  row[triggers::kInstanceStatus] = CStringGetTextDatum("scheduled");
+  row[triggers::kInstanceKwargs] = fired;
+  row[triggers::kInstanceAbandonState] = PointerGetDatum(construct_empty_array(TEXTOID));
+  row[triggers::kInstanceMetadata] = triggers::InitialMetadata();
+  row[triggers::kInstanceStamps] = triggers::ScheduledStamps(now);
+  row[triggers::kInstanceTaskId] = task_id;
+  nulls[triggers::kInstanceAnswer] = true;
+  row[triggers::kInstanceWaiting] = BoolGetDatum(false); /* generated: status = 'unstarted' */
+  row[triggers::kEventSeq] = Int64GetDatum(0);
+  nulls[triggers::kEventFiredAt] = true;
+  row[triggers::kHistoryIsEvent] = BoolGetDatum(false); /* generated: status IS NULL */
+  triggers::InsertRow("history", triggers::kHistoryColumns, triggers::kHistoryColumnCount, row, nulls);
 }
 
 /*
@@ -327,9 +339,20 @@ Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum 
 }
 
 void RecordEvent(Datum session, Datum trigger, Datum seq, Datum kwargs) {
-  Datum event[5] = {session, trigger, seq, kwargs, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};
-  const bool event_nulls[5] = {false, false, false, false, false};
-  triggers::InsertRow("event", triggers::kEventColumns, triggers::kEventColumnCount, event, event_nulls);
+  Datum row[triggers::kHistoryColumnCount] = {};
+  bool nulls[triggers::kHistoryColumnCount];
+  for (bool &null : nulls) null = true; /* the instance columns */
+  const int set[] = {triggers::kEventSession, triggers::kEventTrigger, triggers::kInstanceN, triggers::kEventKwargs,
+                     triggers::kEventSeq,     triggers::kEventFiredAt, triggers::kHistoryIsEvent};
+  for (int column : set) nulls[column] = false;
+  row[triggers::kEventSession] = session;
+  row[triggers::kEventTrigger] = trigger;
+  row[triggers::kInstanceN] = Int32GetDatum(0);
+  row[triggers::kEventKwargs] = kwargs;
+  row[triggers::kEventSeq] = seq;
+  row[triggers::kEventFiredAt] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+  row[triggers::kHistoryIsEvent] = BoolGetDatum(true); /* generated: status IS NULL */
+  triggers::InsertRow("history", triggers::kHistoryColumns, triggers::kHistoryColumnCount, row, nulls);
 }
 
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {

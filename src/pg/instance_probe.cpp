@@ -1,7 +1,7 @@
 /*
  * instance_probe.cpp — see instance_probe.hpp.  The highest n is the first
- * visible entry of a backward scan of the primary key (session, task, n); an
- * unstarted instance is an entry of the partial index on (session, task)
+ * visible entry of a backward scan of triggers.history's primary key (session,
+ * is_event, name, n, seq) over the instances of (session, task); an unstarted instance is an entry of the partial index on (session, task)
  * WHERE waiting.  Scan keys carry the index's collation, so the lookups agree
  * with the index order whatever the database's default collation.
  * PostgreSQL contracts used: src/include/access/genam.h (systable scans work
@@ -31,6 +31,19 @@ extern "C" {
 
 namespace {
 
+/* The key of triggers.history (history_pkey): session, is_event, name, n, seq. */
+constexpr AttrNumber kKeySession = 1, kKeyIsEvent = 2, kKeyName = 3, kKeyN = 4;
+
+/* Scan keys for the instances of (session, task) in history_pkey. */
+void InstanceKeys(ScanKeyData keys[3], Relation index, Datum session, Datum task) {
+  ScanKeyEntryInitialize(&keys[0], 0, kKeySession, BTEqualStrategyNumber, InvalidOid,
+                         index->rd_indcollation[kKeySession - 1], F_TEXTEQ, session);
+  ScanKeyEntryInitialize(&keys[1], 0, kKeyIsEvent, BTEqualStrategyNumber, InvalidOid, InvalidOid, F_BOOLEQ,
+                         BoolGetDatum(false));
+  ScanKeyEntryInitialize(&keys[2], 0, kKeyName, BTEqualStrategyNumber, InvalidOid,
+                         index->rd_indcollation[kKeyName - 1], F_TEXTEQ, task);
+}
+
 /*
  * The highest n of (session, task), read from the primary key's entries as an
  * index-only scan does: the heap page is visited only when the visibility map
@@ -38,12 +51,12 @@ namespace {
  * all-visible pages, so a fire into it skips one page no one touched recently.
  */
 bool HighestN(Relation heap, Snapshot snapshot, Datum session, Datum task, int *n) {
-  Relation index = index_open(triggers::ExtensionRelation("instance_pkey"), AccessShareLock);
-  ScanKeyData keys[2];
-  triggers::SessionTaskKeys(keys, index, session, task);
-  IndexScanDesc scan = index_beginscan(heap, index, snapshot, 2, 0);
+  Relation index = index_open(triggers::ExtensionRelation("history_pkey"), AccessShareLock);
+  ScanKeyData keys[3];
+  InstanceKeys(keys, index, session, task);
+  IndexScanDesc scan = index_beginscan(heap, index, snapshot, 3, 0);
   scan->xs_want_itup = true;
-  index_rescan(scan, keys, 2, nullptr, 0);
+  index_rescan(scan, keys, 3, nullptr, 0);
   TupleTableSlot *slot = table_slot_create(heap, nullptr);
   Buffer vm = InvalidBuffer;
   bool found = false;
@@ -59,7 +72,7 @@ bool HighestN(Relation heap, Snapshot snapshot, Datum session, Datum task, int *
   }
   if (found) {
     bool isnull;
-    *n = DatumGetInt32(index_getattr(scan->xs_itup, 3, scan->xs_itupdesc, &isnull));
+    *n = DatumGetInt32(index_getattr(scan->xs_itup, kKeyN, scan->xs_itupdesc, &isnull));
   }
   if (vm != InvalidBuffer) ReleaseBuffer(vm);
   ExecDropSingleTupleTableSlot(slot);
@@ -95,7 +108,7 @@ void SessionTaskKeys(ScanKeyData keys[2], Relation index, Datum session, Datum t
 InstanceProbe ProbeInstances(Datum session, Datum task) {
   CommandCounterIncrement(); /* this transaction's earlier inserts become visible */
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
-  Relation heap = table_open(triggers::ExtensionRelation("instance"), AccessShareLock);
+  Relation heap = table_open(triggers::ExtensionRelation("history"), AccessShareLock);
   InstanceProbe probe{false, 0, false, 0};
   probe.any = HighestN(heap, snapshot, session, task, &probe.highest_n);
   probe.unstarted = probe.any ? CountRows(heap, "instance_unstarted", snapshot, session, task) : 0;

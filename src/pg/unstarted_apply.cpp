@@ -47,8 +47,8 @@ bool HasOthers(Datum kwargs, const Names &after, Datum trigger) {
 
 /* The new version of unstarted instance `row` (all attributes deformed) with T applied; fills *out. */
 HeapTuple Applied(TupleDesc desc, TupleTableSlot *row, Datum pair, bool complete, triggers::AppliedInstance *out) {
-  Datum values[triggers::kInstanceColumnCount];
-  bool nulls[triggers::kInstanceColumnCount];
+  Datum values[triggers::kHistoryColumnCount];
+  bool nulls[triggers::kHistoryColumnCount];
   memcpy(values, row->tts_values, sizeof values);
   memcpy(nulls, row->tts_isnull, sizeof nulls);
   values[triggers::kInstanceKwargs] = DirectFunctionCall2(jsonb_concat, values[triggers::kInstanceKwargs], pair);
@@ -73,7 +73,7 @@ AppliedInstances ApplyToUnstarted(Datum session, Datum task, Datum trigger, Datu
   Names names;
   deconstruct_array(DatumGetArrayTypeP(after), TEXTOID, -1, false, TYPALIGN_INT, &names.items, nullptr, &names.count);
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot()); /* sees what committed before the session lock */
-  DirectWrite w = OpenDirectWrite("instance", kInstanceColumns, kInstanceColumnCount);
+  DirectWrite w = OpenDirectWrite("history", kHistoryColumns, kHistoryColumnCount);
   Relation index = index_open(ExtensionRelation("instance_unstarted"), AccessShareLock);
   ScanKeyData keys[2];
   triggers::SessionTaskKeys(keys, index, session, task);
