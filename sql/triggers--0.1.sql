@@ -158,7 +158,8 @@ CREATE TABLE triggers.history (
 ) WITH (fillfactor = 60);
 -- a fire touches only the unstarted instances of the tasks using its trigger
 CREATE INDEX instance_unstarted ON triggers.history (session, name) WHERE waiting;
-CREATE UNIQUE INDEX instance_task_id ON triggers.history (task_id);
+-- (partial: events and unstarted instances, which have no task_id, add no entry)
+CREATE UNIQUE INDEX instance_task_id ON triggers.history (task_id) WHERE task_id IS NOT NULL;
 COMMENT ON TABLE triggers.history IS
   'events and task instances of every session (through the views triggers.event and triggers.instance)';
 

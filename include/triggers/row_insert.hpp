@@ -55,6 +55,8 @@ TM_Result UpdateVersion(DirectWrite *w, ItemPointer tid, Snapshot snapshot);
  */
 void UpdateLockedRow(DirectWrite *w, ItemPointer tid, Snapshot snapshot, const char *what);
 void CloseDirectWrite(DirectWrite *w);
+/* InsertRow into a table already opened with OpenDirectWrite (several rows, one opening). */
+void InsertRowWith(DirectWrite *w, Datum *values, const bool *nulls);
 
 /* The oid of relation triggers.<name> (a table, an index, a sequence); remembered
  * per backend until the next relcache invalidation. */

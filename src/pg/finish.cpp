@@ -112,13 +112,16 @@ void Cascade(Batch *batch, int at, Datum session, Datum task, Datum config, bool
              ArrayBuildState *acc, MemoryContext result_context) {
   Datum result = batch->results[at];
   batch->taken[at] = true;
-  triggers::RecordEvent(session, task, Int64GetDatum(seq), result);
-  if (config_null) return;
-  SPI_connect();
-  Datum scheduled = triggers::ApplyFire(session, config, task, result, Int64GetDatum(seq), (Datum)0, true,
-                                        result_context);
-  SPI_finish();
-  Accumulate(acc, scheduled, result_context);
+  triggers::DirectWrite history = triggers::OpenHistory();
+  triggers::RecordEvent(&history, session, task, Int64GetDatum(seq), result);
+  if (!config_null) {
+    SPI_connect();
+    Datum scheduled = triggers::ApplyFire(&history, session, config, task, result, Int64GetDatum(seq), (Datum)0,
+                                          true, result_context);
+    SPI_finish();
+    Accumulate(acc, scheduled, result_context);
+  }
+  triggers::CloseDirectWrite(&history);
 }
 
 int CompareTexts(Datum a, Datum b) {

@@ -144,11 +144,13 @@ void PreparePlans() {
   plans.instance_fast = triggers::PrepareKept(kInstanceFastSql, 6, instance_types);
 }
 
-/* Names scheduled so far, kept in the caller's memory context. */
+/* Names scheduled so far, kept in the caller's memory context; and the
+ * history table, opened once for the fire's event and new instances. */
 struct Scheduled {
   Datum *names;
   int count, capacity;
   MemoryContext context;
+  triggers::DirectWrite *history;
 };
 
 /* Appends a name; call with out->context current. */
@@ -203,7 +205,8 @@ void InsertQueueRow(const triggers::TaskConfig *t, Datum session, int n, Datum k
 }
 
 /* NewScheduled without withParams: the queue and instance rows, inserted directly. */
-void InsertScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, int n) {
+void InsertScheduled(triggers::DirectWrite *history, const triggers::TaskConfig *t, Datum session, Datum trigger,
+                     Datum kwargs, int n) {
   Datum task_id = Int64GetDatum(triggers::NextValue("task_id_seq"));
   TimestampTz now = GetCurrentTransactionStartTimestamp();
   Datum fired = triggers::JsonbPair(trigger, kwargs);
@@ -224,7 +227,7 @@ void InsertScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger
   row[triggers::kEventSeq] = Int64GetDatum(0);
   nulls[triggers::kEventFiredAt] = true;
   row[triggers::kHistoryIsEvent] = BoolGetDatum(false); /* generated: status IS NULL */
-  triggers::InsertRow("history", triggers::kHistoryColumns, triggers::kHistoryColumnCount, row, nulls);
+  triggers::InsertRowWith(history, row, nulls);
 }
 
 /*
@@ -259,7 +262,7 @@ bool ApplySimple(const triggers::TaskConfig *t, Datum session, Datum trigger, Da
 void NewScheduled(const triggers::TaskConfig *t, Datum session, Datum trigger, Datum kwargs, int n,
                   Scheduled *out) {
   if (!t->has_with_params) {
-    InsertScheduled(t, session, trigger, kwargs, n);
+    InsertScheduled(out->history, t, session, trigger, kwargs, n);
     Add(out, t->task_name, n);
     return;
   }
@@ -324,10 +327,12 @@ Datum ToArray(Scheduled *out) {
 
 namespace triggers {
 
-Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum seq, Datum only,
-                bool only_null, MemoryContext result_context) {
+DirectWrite OpenHistory() { return OpenDirectWrite("history", kHistoryColumns, kHistoryColumnCount); }
+
+Datum ApplyFire(DirectWrite *history, Datum session, Datum config, Datum trigger, Datum kwargs, Datum seq,
+                Datum only, bool only_null, MemoryContext result_context) {
   PreparePlans();
-  Scheduled out{nullptr, 0, 0, result_context};
+  Scheduled out{nullptr, 0, 0, result_context, history};
   const char *trigger_name = TextDatumGetCString(trigger);
   TaskList list = TasksUsingTrigger(DatumGetInt64(config), trigger);
   for (int i = 0; i < list.count; ++i) {
@@ -338,7 +343,7 @@ Datum ApplyFire(Datum session, Datum config, Datum trigger, Datum kwargs, Datum 
   return ToArray(&out);
 }
 
-void RecordEvent(Datum session, Datum trigger, Datum seq, Datum kwargs) {
+void RecordEvent(DirectWrite *history, Datum session, Datum trigger, Datum seq, Datum kwargs) {
   Datum row[triggers::kHistoryColumnCount] = {};
   bool nulls[triggers::kHistoryColumnCount];
   for (bool &null : nulls) null = true; /* the instance columns */
@@ -352,7 +357,7 @@ void RecordEvent(Datum session, Datum trigger, Datum seq, Datum kwargs) {
   row[triggers::kEventSeq] = seq;
   row[triggers::kEventFiredAt] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
   row[triggers::kHistoryIsEvent] = BoolGetDatum(true); /* generated: status IS NULL */
-  triggers::InsertRow("history", triggers::kHistoryColumns, triggers::kHistoryColumnCount, row, nulls);
+  InsertRowWith(history, row, nulls);
 }
 
 Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext result_context) {
@@ -366,10 +371,17 @@ Datum RecordFire(Datum session, Datum trigger, Datum kwargs, MemoryContext resul
     bumped.fires = triggers::ResultColumn(2, &seq_null);
   }
   Datum config = bumped.config_id, seq = bumped.fires;
-  RecordEvent(session, trigger, seq, kwargs);
-  if (!bumped.config_null) return ApplyFire(session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
-  Scheduled none{nullptr, 0, 0, result_context};
-  return ToArray(&none);
+  DirectWrite history = OpenHistory();
+  RecordEvent(&history, session, trigger, seq, kwargs);
+  Datum scheduled;
+  if (!bumped.config_null) {
+    scheduled = ApplyFire(&history, session, config, trigger, kwargs, seq, (Datum)0, true, result_context);
+  } else {
+    Scheduled none{nullptr, 0, 0, result_context, nullptr};
+    scheduled = ToArray(&none);
+  }
+  CloseDirectWrite(&history);
+  return scheduled;
 }
 
 }  // namespace triggers

@@ -39,9 +39,11 @@ TRIGGERS_FUNCTION(triggers_record_fire) {
 TRIGGERS_FUNCTION(triggers_apply) {
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
-  Datum result = triggers::ApplyFire(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+  triggers::DirectWrite history = triggers::OpenHistory();
+  Datum result = triggers::ApplyFire(&history, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                                      PG_GETARG_DATUM(3), PG_GETARG_DATUM(4), PG_GETARG_DATUM(5),
                                      PG_ARGISNULL(5), caller);
+  triggers::CloseDirectWrite(&history);
   SPI_finish();
   PG_RETURN_DATUM(result);
 }

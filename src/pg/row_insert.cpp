@@ -194,12 +194,16 @@ void CloseDirectWrite(DirectWrite *w) {
   table_close(w->rel, NoLock);
 }
 
+void InsertRowWith(DirectWrite *w, Datum *values, const bool *nulls) {
+  HeapTuple tuple = heap_form_tuple(RelationGetDescr(w->rel), values, const_cast<bool *>(nulls));
+  ExecStoreHeapTuple(tuple, w->slot, false);
+  InsertTuple(w->rel, w->slot, tuple);
+  InsertIndexEntries(w);
+}
+
 void InsertRow(const char *table, const char *const *columns, int ncolumns, Datum *values, const bool *nulls) {
   DirectWrite w = OpenDirectWrite(table, columns, ncolumns);
-  HeapTuple tuple = heap_form_tuple(RelationGetDescr(w.rel), values, const_cast<bool *>(nulls));
-  ExecStoreHeapTuple(tuple, w.slot, false);
-  InsertTuple(w.rel, w.slot, tuple);
-  InsertIndexEntries(&w);
+  InsertRowWith(&w, values, nulls);
   CloseDirectWrite(&w);
 }
 
