@@ -12,6 +12,7 @@
 #pragma once
 
 #include "triggers/pg_boundary.hpp"
+#include "triggers/row_insert.hpp"
 
 namespace triggers {
 
@@ -27,7 +28,9 @@ struct AppliedInstances {
   AppliedInstance *rows;  /* palloc'd, in index order */
 };
 
-/* `pair` is {T: kwargs}; `after` the task's after (text[]), which holds T. */
-AppliedInstances ApplyToUnstarted(Datum session, Datum task, Datum trigger, Datum pair, Datum after);
+/* `pair` is {T: kwargs}; `after` the task's after (text[]), which holds T;
+ * `history` is triggers.history opened for writing (OpenHistory, fire.hpp). */
+AppliedInstances ApplyToUnstarted(DirectWrite *history, Datum session, Datum task, Datum trigger, Datum pair,
+                                  Datum after);
 
 }  // namespace triggers

@@ -108,20 +108,17 @@ Batch SortedBatch(const Datum *id_items, const Datum *result_items, int count) {
 }
 
 /* The fire of the delivery at `at` in the batch (its task's k-th in the session: seq), recorded and applied. */
-void Cascade(Batch *batch, int at, Datum session, Datum task, Datum config, bool config_null, int64 seq,
-             ArrayBuildState *acc, MemoryContext result_context) {
+void Cascade(triggers::DirectWrite *history, Batch *batch, int at, Datum session, Datum task, Datum config,
+             bool config_null, int64 seq, ArrayBuildState *acc, MemoryContext result_context) {
   Datum result = batch->results[at];
   batch->taken[at] = true;
-  triggers::DirectWrite history = triggers::OpenHistory();
-  triggers::RecordEvent(&history, session, task, Int64GetDatum(seq), result);
-  if (!config_null) {
-    SPI_connect();
-    Datum scheduled = triggers::ApplyFire(&history, session, config, task, result, Int64GetDatum(seq), (Datum)0,
-                                          true, result_context);
-    SPI_finish();
-    Accumulate(acc, scheduled, result_context);
-  }
-  triggers::CloseDirectWrite(&history);
+  triggers::RecordEvent(history, session, task, Int64GetDatum(seq), result);
+  if (config_null) return;
+  SPI_connect();
+  Datum scheduled = triggers::ApplyFire(history, session, config, task, result, Int64GetDatum(seq), (Datum)0, true,
+                                        result_context);
+  SPI_finish();
+  Accumulate(acc, scheduled, result_context);
 }
 
 int CompareTexts(Datum a, Datum b) {
@@ -144,8 +141,8 @@ int CompareTaken(const void *a, const void *b) {
  * fires before + 1 .. before + count.  Each step runs in `work`, emptied after
  * it (what it returns is by value or in result_context).
  */
-void CascadeSession(Batch *batch, const triggers::TakenDelivery *taken, int count, ArrayBuildState *acc,
-                    MemoryContext result_context, MemoryContext work) {
+void CascadeSession(triggers::DirectWrite *history, Batch *batch, const triggers::TakenDelivery *taken, int count,
+                    ArrayBuildState *acc, MemoryContext result_context, MemoryContext work) {
   MemoryContext outer = MemoryContextSwitchTo(work);
   triggers::BumpedSession bumped = triggers::BumpSession(taken[0].session, count);
   MemoryContextReset(work);
@@ -153,7 +150,7 @@ void CascadeSession(Batch *batch, const triggers::TakenDelivery *taken, int coun
     elog(ERROR, "triggers: session \"%s\" vanished while its answers were taken", TextDatumGetCString(taken[0].session));
   int64 before = DatumGetInt64(bumped.fires) - count;
   for (int k = 0; k < count; ++k) {
-    Cascade(batch, taken[k].position, taken[k].session, taken[k].task, bumped.config_id, bumped.config_null,
+    Cascade(history, batch, taken[k].position, taken[k].session, taken[k].task, bumped.config_id, bumped.config_null,
             before + k + 1, acc, result_context);
     MemoryContextReset(work);
   }
@@ -179,11 +176,13 @@ Datum FinishBatch(const Datum *ids, const Datum *results, int count, MemoryConte
   MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "triggers answer", ALLOCSET_DEFAULT_SIZES);
   triggers::TakenDeliveries taken = triggers::TakeFinished(batch.ids, batch.results, batch.count, work);
   qsort(taken.rows, taken.count, sizeof(triggers::TakenDelivery), CompareTaken);
+  triggers::DirectWrite history = triggers::OpenHistory(); /* once for all the cascades' rows */
   for (int first = 0, next; first < taken.count; first = next) {
     for (next = first + 1; next < taken.count && CompareTexts(taken.rows[next].session, taken.rows[first].session) == 0;)
       ++next;
-    CascadeSession(&batch, taken.rows + first, next - first, acc, result_context, work);
+    CascadeSession(&history, &batch, taken.rows + first, next - first, acc, result_context, work);
   }
+  triggers::CloseDirectWrite(&history);
   MemoryContextDelete(work);
   for (int i = 0; i < batch.count; ++i)
     if (!batch.taken[i]) ExplainNotTaken(batch.ids[i]);

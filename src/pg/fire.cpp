@@ -242,7 +242,7 @@ bool ApplySimple(const triggers::TaskConfig *t, Datum session, Datum trigger, Da
   *covered = !t->trigger_in_after; /* then nothing applies, and there is no unless to abandon on */
   if (*covered) return false;
   triggers::AppliedInstances applied =
-      triggers::ApplyToUnstarted(session, t->task, trigger, triggers::JsonbPair(trigger, kwargs), t->after);
+      triggers::ApplyToUnstarted(out->history, session, t->task, trigger, triggers::JsonbPair(trigger, kwargs), t->after);
   int *scheduled = static_cast<int *>(palloc(sizeof(int) * (applied.count + 1)));
   int nscheduled = 0;
   for (int r = 0; r < applied.count; ++r) {

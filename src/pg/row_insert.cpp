@@ -169,6 +169,7 @@ void InsertIndexEntries(DirectWrite *w) {
     w->indexes_open = true;
   }
   list_free(ExecInsertIndexTuples(w->info, w->slot, w->estate, false, false, nullptr, NIL));
+  ResetPerTupleExprContext(w->estate); /* a writer may serve many rows (a batch's cascades) */
 }
 
 TM_Result UpdateVersion(DirectWrite *w, ItemPointer tid, Snapshot snapshot) {

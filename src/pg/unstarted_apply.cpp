@@ -69,11 +69,12 @@ HeapTuple Applied(TupleDesc desc, TupleTableSlot *row, Datum pair, bool complete
 
 namespace triggers {
 
-AppliedInstances ApplyToUnstarted(Datum session, Datum task, Datum trigger, Datum pair, Datum after) {
+AppliedInstances ApplyToUnstarted(DirectWrite *history, Datum session, Datum task, Datum trigger, Datum pair,
+                                  Datum after) {
   Names names;
   deconstruct_array(DatumGetArrayTypeP(after), TEXTOID, -1, false, TYPALIGN_INT, &names.items, nullptr, &names.count);
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot()); /* sees what committed before the session lock */
-  DirectWrite w = OpenDirectWrite("history", kHistoryColumns, kHistoryColumnCount);
+  DirectWrite &w = *history;
   Relation index = index_open(ExtensionRelation("instance_unstarted"), AccessShareLock);
   ScanKeyData keys[2];
   triggers::SessionTaskKeys(keys, index, session, task);
@@ -100,7 +101,6 @@ AppliedInstances ApplyToUnstarted(Datum session, Datum task, Datum trigger, Datu
   ExecDropSingleTupleTableSlot(row);
   index_endscan(scan);
   index_close(index, NoLock);
-  CloseDirectWrite(&w);
   UnregisterSnapshot(snapshot);
   CommandCounterIncrement(); /* what follows in this fire sees the new versions */
   return out;
