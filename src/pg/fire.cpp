@@ -241,8 +241,8 @@ bool ApplySimple(const triggers::TaskConfig *t, Datum session, Datum trigger, Da
                  Scheduled *out, bool *covered) {
   *covered = !t->trigger_in_after; /* then nothing applies, and there is no unless to abandon on */
   if (*covered) return false;
-  triggers::AppliedInstances applied =
-      triggers::ApplyToUnstarted(out->history, session, t->task, trigger, triggers::JsonbPair(trigger, kwargs), t->after);
+  triggers::AppliedInstances applied = triggers::ApplyToUnstarted(out->history, session, t->task, trigger,
+                                                                  triggers::JsonbPair(trigger, kwargs), t->after);
   int *scheduled = static_cast<int *>(palloc(sizeof(int) * (applied.count + 1)));
   int nscheduled = 0;
   for (int r = 0; r < applied.count; ++r) {
@@ -344,19 +344,20 @@ Datum ApplyFire(DirectWrite *history, Datum session, Datum config, Datum trigger
 }
 
 void RecordEvent(DirectWrite *history, Datum session, Datum trigger, Datum seq, Datum kwargs) {
-  Datum row[triggers::kHistoryColumnCount] = {};
-  bool nulls[triggers::kHistoryColumnCount];
-  for (bool &null : nulls) null = true; /* the instance columns */
-  const int set[] = {triggers::kEventSession, triggers::kEventTrigger, triggers::kInstanceN, triggers::kEventKwargs,
-                     triggers::kEventSeq,     triggers::kEventFiredAt, triggers::kHistoryIsEvent};
-  for (int column : set) nulls[column] = false;
-  row[triggers::kEventSession] = session;
-  row[triggers::kEventTrigger] = trigger;
-  row[triggers::kInstanceN] = Int32GetDatum(0);
-  row[triggers::kEventKwargs] = kwargs;
-  row[triggers::kEventSeq] = seq;
-  row[triggers::kEventFiredAt] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-  row[triggers::kHistoryIsEvent] = BoolGetDatum(true); /* generated: status IS NULL */
+  Datum row[kHistoryColumnCount] = {};
+  bool nulls[kHistoryColumnCount];
+  for (bool &null : nulls) null = true; /* what only instances have stays NULL */
+  auto set = [&row, &nulls](int column, Datum value) {
+    row[column] = value;
+    nulls[column] = false;
+  };
+  set(kEventSession, session);
+  set(kEventTrigger, trigger);
+  set(kInstanceN, Int32GetDatum(0));
+  set(kEventKwargs, kwargs);
+  set(kEventSeq, seq);
+  set(kEventFiredAt, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()));
+  set(kHistoryIsEvent, BoolGetDatum(true)); /* generated: status IS NULL */
   InsertRowWith(history, row, nulls);
 }
 

@@ -1,7 +1,8 @@
 /*
  * instance_probe.cpp — see instance_probe.hpp.  The highest n is the first
  * visible entry of a backward scan of triggers.history's primary key (session,
- * is_event, name, n, seq) over the instances of (session, task); an unstarted instance is an entry of the partial index on (session, task)
+ * is_event, name, n, seq) over the instances of (session, task); an
+ * unstarted instance is an entry of the partial index on (session, name)
  * WHERE waiting.  Scan keys carry the index's collation, so the lookups agree
  * with the index order whatever the database's default collation.
  * PostgreSQL contracts used: src/include/access/genam.h (systable scans work
