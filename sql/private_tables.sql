@@ -36,3 +36,17 @@ SELECT session, instance, status FROM triggers.instances ORDER BY session, task,
 ROLLBACK;
 SELECT triggers_fire('pt1', 'go');
 SELECT count(*) AS instances FROM triggers.instances WHERE session = 'pt1';
+-- Events and instances are rows of one table, triggers.history, told apart by
+-- is_event and reached through the views triggers.event and triggers.instance.  An
+-- event named like a task is never taken for one of its instances: after a fire of
+-- "t1" by hand, the first instance of task t1 is still t1#0, the next t1#1.
+SELECT triggers_configure('pt-same', '{"t1": {"after": [], "andEvery": "go", "run": "r"}}');
+SELECT triggers_fire('pt-same', 't1');
+SELECT triggers_fire('pt-same', 'go');
+SELECT triggers_fire('pt-same', 'go');
+SELECT is_event, name, n, seq, status FROM triggers.history WHERE session = 'pt-same' ORDER BY is_event, name, n, seq;
+SELECT trigger, seq FROM triggers.event WHERE session = 'pt-same' ORDER BY seq;
+SELECT task, n, status FROM triggers.instance WHERE session = 'pt-same' ORDER BY n;
+-- a statement on one view changes only that kind of row
+DELETE FROM triggers.event WHERE session = 'pt-same';
+SELECT is_event, count(*) FROM triggers.history WHERE session = 'pt-same' GROUP BY is_event;
