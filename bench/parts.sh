@@ -21,14 +21,21 @@ reset_fire_state() {
   sql "$cl" -v nsessions="$NSESSIONS" -f "$SQL/baseline.sql" >/dev/null
 }
 
-# fire_run CL KEY SCRIPT CLIENTS: one pgbench run of a fire script (CHECKPOINT
-# first), with the peak memory of its backends recorded as mem.backend.<script>.*
+# fire_run CL KEY SCRIPT CLIENTS: one timed pgbench run of a fire script (CHECKPOINT
+# first).  Nothing else runs beside it: the memory sampler's forks (a few dozen a
+# second) slowed a fire by 15-30 % on 2 CPUs (2026-11-28), so memory has runs of its own.
 fire_run() {
-  local cl=$1 key=$2 b=$3 c=$4 memf hwm anon
+  sql "$1" -c "CHECKPOINT" >/dev/null
+  run_pgbench "$1" "$2" "$SQL/$3.sql" "$4" -D nsessions="$NSESSIONS"
+}
+
+# fire_memory CL SCRIPT CLIENTS: an untimed run of a fire script (CHECKPOINT first)
+# with the peak memory of its backends recorded as mem.backend.<script>.*
+fire_memory() {
+  local cl=$1 b=$2 c=$3 memf="$WORK/mem.$1.$2.c$3" hwm anon
   sql "$cl" -c "CHECKPOINT" >/dev/null
-  memf="$WORK/mem.$key"
   mem_sampler_start "$cl" bench "$memf"
-  run_pgbench "$cl" "$key" "$SQL/$b.sql" "$c" -D nsessions="$NSESSIONS"
+  run_pgbench "$cl" "mem.run.$cl.$b.c$c" "$SQL/$b.sql" "$c" -D nsessions="$NSESSIONS"
   mem_sampler_stop
   read -r hwm anon < "$memf"
   record_max "mem.backend.$b.hwm" "$hwm"

@@ -145,10 +145,10 @@ ROWS
   # 5. memory
   o=$(get mem.backend.fire1.hwm); b=$(get mem.backend.base1.hwm)
   if [ -n "$o" ]; then
-    _row 5 "backend peak VmHWM during the fire runs, kB (includes shared buffers touched)" "all fire runs" \
+    _row 5 "backend peak VmHWM during a fire run, kB (includes shared buffers touched)" "4 clients, untimed runs" \
       "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
     o=$(get mem.backend.fire1.anon); b=$(get mem.backend.base1.anon)
-    _row 5 "backend peak private memory (RssAnon, sampled every 0.25 s), kB" "all fire runs" \
+    _row 5 "backend peak private memory (RssAnon, sampled every 0.25 s), kB" "4 clients, untimed runs" \
       "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_ratio "$o" "$b")" "–" "–"
   fi
   for cl in waker notify; do

@@ -21,7 +21,7 @@
 # E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
 # claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
 # stops measuring after that long), SCALE_SESSIONS (1000000),
-# HISTORY (10000), SCALE_ROUNDS (5: the scaling figures are medians of the rounds), FIRE_ROUNDS (2: each fire figure is the mean of
+# HISTORY (10000), SCALE_ROUNDS (5: the scaling figures are medians of the rounds), FIRE_ROUNDS (3: each fire figure is the mean of
 # that many runs, alternating which of ours and the baseline goes first), BENCH_SECTIONS ("fire latency e2e scaling"),
 # BENCH_PORT (55540), BENCH_KEEP=1 (keep the work dir), TRIGGERS_WORKER (path).
 DURATION="${DURATION:-2}"
@@ -57,7 +57,7 @@ if ! worker_built; then
 fi
 
 # ---------------------------------------------------------------------------
-# 1. Fire rate (and 5. peak backend memory during it)
+# 1. Fire rate (and 5. peak backend memory in the same workload, untimed)
 if want fire; then
   for cl in waker notify; do
     for sync in on off; do
@@ -75,6 +75,9 @@ if want fire; then
           record_mean "fire.$cl.$sync.c$c.$b" "$FIRE_ROUNDS"
         done
       done
+      if [ "$sync" = on ]; then   # 5. peak backend memory, in runs of its own (not timed)
+        for b in base1 fire1; do fire_memory "$cl" "$b" 4; done
+      fi
     done
     set_sync "$cl" on
   done
