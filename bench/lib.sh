@@ -63,12 +63,6 @@ get() { awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { if (v != "") print v }' "
 # _div A B: A / B to 4 decimals, empty when either is missing or B is 0
 _div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print ""; else printf "%.4f", a / b }'; }
 
-# record_mean KEY N: KEY = mean of KEY.r1 .. KEY.rN
-record_mean() {
-  local k=$1 n=$2 r
-  record "$k" "$(for ((r = 1; r <= n; r++)); do get "$k.r$r"; done | awk '{ s += $1 } END { if (NR) printf "%.1f", s / NR }')"
-}
-
 # record_median KEY N: KEY = median of KEY.r1 .. KEY.rN (one slow round, common on a
 # shared machine, does not move it)
 record_median() {

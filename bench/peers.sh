@@ -174,10 +174,6 @@ if want latency; then
 fi
 
 # --- report
-_round_ratio() {   # KEY: "1.85× (1.60–2.01)", the median of the rounds' ratios and their range
-  [ -n "$(get "$1")" ] || { echo "–"; return; }
-  echo "$(_num "$(get "$1")" %.2f)× ($(_num "$(get "$1.min")" %.2f)–$(_num "$(get "$1.max")" %.2f))"
-}
 _wal() {   # KEY: "1,024 / 0.52 / 310"
   [ -n "$(get "$1.wal_bytes")" ] || { echo "–"; return; }
   echo "$(_num "$(get "$1.wal_bytes")" %.0f) / $(_num "$(get "$1.wal_syncs")" %.2f) / $(_num "$(get "$1.sync_us")" %.0f)"

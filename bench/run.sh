@@ -21,8 +21,8 @@
 # E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
 # claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
 # stops measuring after that long), SCALE_SESSIONS (1000000),
-# HISTORY (10000), SCALE_ROUNDS (5: the scaling figures are medians of the rounds), FIRE_ROUNDS (3: each fire figure is the mean of
-# that many runs, alternating which of ours and the baseline goes first), BENCH_SECTIONS ("fire latency e2e scaling"),
+# HISTORY (10000), SCALE_ROUNDS (5: the scaling figures are medians of the rounds), FIRE_ROUNDS (3: each fire rate is the median of
+# that many runs, alternating which of ours and the baseline goes first; each ratio the median of the rounds' own), BENCH_SECTIONS ("fire latency e2e scaling"),
 # BENCH_PORT (55540), BENCH_KEEP=1 (keep the work dir), TRIGGERS_WORKER (path).
 DURATION="${DURATION:-2}"
 . "$(dirname "$0")/lib.sh"
@@ -71,8 +71,18 @@ if want fire; then
             fire_run "$cl" "fire.$cl.$sync.c$c.$b.r$r" "$b" "$c"
           done
         done
+        # rates: medians; ratios: the median of the rounds' own (the disk's flush time
+        # can double from one minute to the next; the two runs of a round are seconds apart)
         for b in base1 fire1 base0 fire0; do
-          record_mean "fire.$cl.$sync.c$c.$b" "$FIRE_ROUNDS"
+          record_median "fire.$cl.$sync.c$c.$b" "$FIRE_ROUNDS"
+        done
+        for pair in fire1:base1 fire0:base0; do
+          k="fire.$cl.$sync.c$c.${pair%:*}.vs"
+          for ((r = 1; r <= FIRE_ROUNDS; r++)); do
+            record "$k.r$r" "$(_div "$(get "fire.$cl.$sync.c$c.${pair%:*}.r$r")" "$(get "fire.$cl.$sync.c$c.${pair#*:}.r$r")")"
+          done
+          record_median "$k" "$FIRE_ROUNDS"
+          record_range "$k" "$FIRE_ROUNDS"
         done
       done
       if [ "$sync" = on ]; then   # 5. peak backend memory, in runs of its own (not timed)
