@@ -8,6 +8,7 @@
 #pragma once
 
 #include "triggers/pg_boundary.hpp"
+#include "triggers/row_insert.hpp"
 
 extern "C" {
 #include "access/skey.h"
@@ -26,7 +27,10 @@ struct InstanceProbe {
 /* session = $1 AND task = $2: the first two columns of the instance table and of `index`. */
 void SessionTaskKeys(ScanKeyData keys[2], Relation index, Datum session, Datum task);
 
-/* Sees this transaction's earlier changes (it advances the command counter). */
-InstanceProbe ProbeInstances(Datum session, Datum task);
+/*
+ * Sees this transaction's earlier changes (it advances the command counter).
+ * Reads through `history`: triggers.history, opened for the fire's writes.
+ */
+InstanceProbe ProbeInstances(DirectWrite *history, Datum session, Datum task);
 
 }  // namespace triggers

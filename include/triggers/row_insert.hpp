@@ -55,6 +55,13 @@ TM_Result UpdateVersion(DirectWrite *w, ItemPointer tid, Snapshot snapshot);
  */
 void UpdateLockedRow(DirectWrite *w, ItemPointer tid, Snapshot snapshot, const char *what);
 void CloseDirectWrite(DirectWrite *w);
+/*
+ * Index triggers.<name> of w's table, for reading too: one of the indexes w
+ * opens for its writes (opened now if they are not yet), so a fire's and a
+ * cascade's lookups open and lock nothing again.  It stays open until
+ * CloseDirectWrite; do not close it.
+ */
+Relation IndexOf(DirectWrite *w, const char *name);
 /* InsertRow into a table already opened with OpenDirectWrite (several rows, one opening). */
 void InsertRowWith(DirectWrite *w, Datum *values, const bool *nulls);
 

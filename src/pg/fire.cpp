@@ -284,7 +284,7 @@ bool ApplyToTask(const triggers::TaskConfig *t, Datum session, Datum trigger, co
   const char *nulls = t->has_with_params ? "          " : "        n ";
   bool is_every = t->every != nullptr && strcmp(t->every, trigger_name) == 0;
   int before = out->count;
-  triggers::InstanceProbe probe = triggers::ProbeInstances(session, t->task);
+  triggers::InstanceProbe probe = triggers::ProbeInstances(out->history, session, t->task);
   bool applied = false, isnull;
   bool covered = false;
   if (probe.has_unstarted && !t->has_unless && !t->has_with_params)

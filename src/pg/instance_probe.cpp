@@ -18,7 +18,6 @@ extern "C" {
 #include "access/genam.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
-#include "access/table.h"
 #include "access/tableam.h"
 #include "access/visibilitymap.h"
 #include "executor/tuptable.h"
@@ -51,8 +50,9 @@ void InstanceKeys(ScanKeyData keys[3], Relation index, Datum session, Datum task
  * does not say it is all-visible.  A quiet session's instances sit on
  * all-visible pages, so a fire into it skips one page no one touched recently.
  */
-bool HighestN(Relation heap, Snapshot snapshot, Datum session, Datum task, int *n) {
-  Relation index = index_open(triggers::ExtensionRelation("history_pkey"), AccessShareLock);
+bool HighestN(triggers::DirectWrite *history, Snapshot snapshot, Datum session, Datum task, int *n) {
+  Relation heap = history->rel;
+  Relation index = triggers::IndexOf(history, "history_pkey");
   ScanKeyData keys[3];
   InstanceKeys(keys, index, session, task);
   IndexScanDesc scan = index_beginscan(heap, index, snapshot, 3, 0);
@@ -78,20 +78,18 @@ bool HighestN(Relation heap, Snapshot snapshot, Datum session, Datum task, int *
   if (vm != InvalidBuffer) ReleaseBuffer(vm);
   ExecDropSingleTupleTableSlot(slot);
   index_endscan(scan);
-  index_close(index, NoLock); /* locks are kept to the end of the transaction, as usual */
   return found;
 }
 
 /* How many rows the index range holds (visible to `snapshot`). */
-int CountRows(Relation heap, const char *index_name, Snapshot snapshot, Datum session, Datum task) {
-  Relation index = index_open(triggers::ExtensionRelation(index_name), AccessShareLock);
+int CountRows(triggers::DirectWrite *history, const char *index_name, Snapshot snapshot, Datum session, Datum task) {
+  Relation index = triggers::IndexOf(history, index_name);
   ScanKeyData keys[2];
   triggers::SessionTaskKeys(keys, index, session, task);
-  SysScanDesc scan = systable_beginscan_ordered(heap, index, snapshot, 2, keys);
+  SysScanDesc scan = systable_beginscan_ordered(history->rel, index, snapshot, 2, keys);
   int count = 0;
   while (systable_getnext_ordered(scan, ForwardScanDirection) != nullptr) ++count;
   systable_endscan_ordered(scan);
-  index_close(index, NoLock);
   return count;
 }
 
@@ -106,15 +104,13 @@ void SessionTaskKeys(ScanKeyData keys[2], Relation index, Datum session, Datum t
                          F_TEXTEQ, task);
 }
 
-InstanceProbe ProbeInstances(Datum session, Datum task) {
+InstanceProbe ProbeInstances(DirectWrite *history, Datum session, Datum task) {
   CommandCounterIncrement(); /* this transaction's earlier inserts become visible */
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
-  Relation heap = table_open(triggers::ExtensionRelation("history"), AccessShareLock);
   InstanceProbe probe{false, 0, false, 0};
-  probe.any = HighestN(heap, snapshot, session, task, &probe.highest_n);
-  probe.unstarted = probe.any ? CountRows(heap, "instance_unstarted", snapshot, session, task) : 0;
+  probe.any = HighestN(history, snapshot, session, task, &probe.highest_n);
+  probe.unstarted = probe.any ? CountRows(history, "instance_unstarted", snapshot, session, task) : 0;
   probe.has_unstarted = probe.unstarted > 0;
-  table_close(heap, NoLock);
   UnregisterSnapshot(snapshot);
   return probe;
 }

@@ -161,13 +161,16 @@ DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int n
 
 /* Opened on first use: most updates are HOT and need none (heap_update decides
  * that from the relcache's list of indexed columns, not from open indexes). */
+static void OpenIndexes(DirectWrite *w) {
+  if (w->indexes_open) return;
+  MemoryContext caller = MemoryContextSwitchTo(w->estate->es_query_cxt); /* the caller's may be emptied first */
+  ExecOpenIndices(w->info, false);
+  MemoryContextSwitchTo(caller);
+  w->indexes_open = true;
+}
+
 void InsertIndexEntries(DirectWrite *w) {
-  if (!w->indexes_open) { /* in the table's own memory: the caller's may be emptied before the next row */
-    MemoryContext caller = MemoryContextSwitchTo(w->estate->es_query_cxt);
-    ExecOpenIndices(w->info, false);
-    MemoryContextSwitchTo(caller);
-    w->indexes_open = true;
-  }
+  OpenIndexes(w);
   list_free(ExecInsertIndexTuples(w->info, w->slot, w->estate, false, false, nullptr, NIL));
   ResetPerTupleExprContext(w->estate); /* a writer may serve many rows (a batch's cascades) */
 }
@@ -186,6 +189,15 @@ void UpdateLockedRow(DirectWrite *w, ItemPointer tid, Snapshot snapshot, const c
   if (UpdateVersion(w, tid, snapshot) != TM_Ok) /* only under a snapshot older than the session lock */
     ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                     errmsg("could not serialize access due to concurrent update of %s", what)));
+}
+
+Relation IndexOf(DirectWrite *w, const char *name) {
+  OpenIndexes(w);
+  Oid relid = ExtensionRelation(name);
+  for (int i = 0; i < w->info->ri_NumIndices; ++i)
+    if (RelationGetRelid(w->info->ri_IndexRelationDescs[i]) == relid) return w->info->ri_IndexRelationDescs[i];
+  elog(ERROR, "triggers: index triggers.%s is not an index of table %s", name, RelationGetRelationName(w->rel));
+  return nullptr; /* not reached */
 }
 
 void CloseDirectWrite(DirectWrite *w) {

@@ -75,7 +75,7 @@ AppliedInstances ApplyToUnstarted(DirectWrite *history, Datum session, Datum tas
   deconstruct_array(DatumGetArrayTypeP(after), TEXTOID, -1, false, TYPALIGN_INT, &names.items, nullptr, &names.count);
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot()); /* sees what committed before the session lock */
   DirectWrite &w = *history;
-  Relation index = index_open(ExtensionRelation("instance_unstarted"), AccessShareLock);
+  Relation index = IndexOf(&w, "instance_unstarted");
   ScanKeyData keys[2];
   triggers::SessionTaskKeys(keys, index, session, task);
   IndexScanDesc scan = index_beginscan(w.rel, index, snapshot, 2, 0);
@@ -100,7 +100,6 @@ AppliedInstances ApplyToUnstarted(DirectWrite *history, Datum session, Datum tas
   }
   ExecDropSingleTupleTableSlot(row);
   index_endscan(scan);
-  index_close(index, NoLock);
   UnregisterSnapshot(snapshot);
   CommandCounterIncrement(); /* what follows in this fire sees the new versions */
   return out;
