@@ -13,6 +13,10 @@ extern "C" {
 
 namespace triggers {
 
+/* 22004 naming `what` when argument argno is NULL: internal functions that are not
+ * STRICT (some of their arguments may be NULL) check the others with it. */
+void RequireArg(FunctionCallInfo fcinfo, int argno, const char *what);
+
 /* Argument argno as a name of 1-255 characters without control characters. */
 text *NameArg(FunctionCallInfo fcinfo, int argno, const char *what);
 

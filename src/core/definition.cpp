@@ -8,7 +8,7 @@
 
 #include <cmath>
 #include <map>
-#include <set>
+#include <cstdint>
 
 namespace triggers::core {
 
@@ -70,50 +70,81 @@ void CheckOptional(const std::string &task, const json &cfg, std::vector<Problem
     Add(out, task, "retryDelay", "\"retryDelay\" must be a number of seconds greater than 0 (at most one year)");
 }
 
-/* Edges task -> task for every trigger in after/andEvery that is a task's name. */
-using Graph = std::map<std::string, std::vector<std::string>>;
+/* Tasks by number, with an edge task -> task for every trigger in after/andEvery
+ * that is a task's name (tasks numbered in the definition's key order). */
+struct CascadeGraph {
+  std::vector<std::string> names;
+  std::vector<std::vector<size_t>> edges;
+};
 
-Graph CascadeGraph(const json &definition) {
-  Graph g;
-  for (const auto &[task, cfg] : definition.items()) {
-    auto &edges = g[task];
-    if (!cfg.is_object()) continue;
-    if (auto it = cfg.find("after"); it != cfg.end() && it->is_array())
-      for (const auto &t : *it)
-        if (t.is_string() && definition.contains(t.get<std::string>())) edges.push_back(t.get<std::string>());
-    if (auto it = cfg.find("andEvery"); it != cfg.end() && it->is_string() &&
-        definition.contains(it->get<std::string>()))
-      edges.push_back(it->get<std::string>());
+CascadeGraph BuildCascadeGraph(const json &definition) {
+  CascadeGraph g;
+  std::map<std::string_view, size_t> number;
+  for (const auto &item : definition.items()) {
+    number.emplace(item.key(), g.names.size());
+    g.names.push_back(item.key());
+  }
+  g.edges.resize(g.names.size());
+  size_t task = 0;
+  for (const auto &item : definition.items()) {
+    auto edge_to = [&](const json &trigger) {
+      if (!trigger.is_string()) return;
+      auto found = number.find(trigger.get_ref<const std::string &>());
+      if (found != number.end()) g.edges[task].push_back(found->second);
+    };
+    const json &cfg = item.value();
+    if (cfg.is_object()) {
+      if (auto it = cfg.find("after"); it != cfg.end() && it->is_array())
+        for (const auto &t : *it) edge_to(t);
+      if (auto it = cfg.find("andEvery"); it != cfg.end()) edge_to(*it);
+    }
+    ++task;
   }
   return g;
 }
 
-/* Iterative DFS (definitions may hold thousands of tasks): reports each cycle once. */
+/* A cycle's tasks as "a -> b -> a"; a long one shows its ends only, so that
+ * reporting every cycle of a large definition stays linear in its size. */
+using DfsStack = std::vector<std::pair<size_t, size_t>>;  /* (task, next edge) */
+constexpr size_t kShownCycleTasks = 8;
+
+std::string CyclePath(const CascadeGraph &g, const DfsStack &stack, size_t from) {
+  size_t length = stack.size() - from;
+  std::string path;
+  for (size_t k = from; k < stack.size(); ++k) {
+    if (length > kShownCycleTasks && k == from + kShownCycleTasks / 2) {
+      path += "(" + std::to_string(length - kShownCycleTasks) + " more) -> ";
+      k = stack.size() - kShownCycleTasks / 2;
+    }
+    path += g.names[stack[k].first] + " -> ";
+  }
+  return path + g.names[stack[from].first];
+}
+
+/* Iterative DFS (definitions may hold thousands of tasks): reports each back edge
+ * (a cycle) once; the stack position of every task on it finds the cycle at once. */
 void CheckCycles(const json &definition, std::vector<Problem> &out) {
-  Graph g = CascadeGraph(definition);
-  enum Color { kWhite, kGrey, kBlack };
-  std::map<std::string, Color> color;
-  for (const auto &[root, unused] : g) {
-    if (color[root] != kWhite) continue;
-    std::vector<std::pair<std::string, size_t>> stack{{root, 0}};
-    color[root] = kGrey;
+  CascadeGraph g = BuildCascadeGraph(definition);
+  constexpr size_t kUnseen = SIZE_MAX, kDone = SIZE_MAX - 1;
+  std::vector<size_t> position(g.names.size(), kUnseen);  /* on the stack: its index there */
+  for (size_t root = 0; root < g.names.size(); ++root) {
+    if (position[root] != kUnseen) continue;
+    DfsStack stack{{root, 0}};
+    position[root] = 0;
     while (!stack.empty()) {
       auto &[node, next] = stack.back();
-      const auto &edges = g[node];
-      if (next == edges.size()) { color[node] = kBlack; stack.pop_back(); continue; }
-      const std::string target = edges[next++];
-      if (color[target] == kGrey) {
-        std::string path;
-        bool on = false;
-        for (const auto &frame : stack) {
-          on = on || frame.first == target;
-          if (on) path += frame.first + " -> ";
-        }
-        Add(out, target, "after",
-            "cycle of cascades (" + path + target + "): its conditions can never be met");
-      } else if (color[target] == kWhite) {
-        color[target] = kGrey;
+      if (next == g.edges[node].size()) {
+        position[node] = kDone;
+        stack.pop_back();
+        continue;
+      }
+      size_t target = g.edges[node][next++];
+      if (position[target] == kUnseen) {
+        position[target] = stack.size();
         stack.emplace_back(target, 0);
+      } else if (position[target] != kDone) {
+        Add(out, g.names[target], "after",
+            "cycle of cascades (" + CyclePath(g, stack, position[target]) + "): its conditions can never be met");
       }
     }
   }

@@ -12,6 +12,11 @@ extern "C" {
 
 namespace triggers {
 
+void RequireArg(FunctionCallInfo fcinfo, int argno, const char *what) {
+  if (PG_ARGISNULL(argno))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", what)));
+}
+
 text *NameArg(FunctionCallInfo fcinfo, int argno, const char *what) {
   if (PG_ARGISNULL(argno))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", what)));
@@ -79,6 +84,7 @@ Datum ObjectValue(Datum value, bool isnull, const char *what) {
 
 /* triggers._object(value jsonb, what text) returns jsonb: ObjectArg for PL/pgSQL callers. */
 TRIGGERS_FUNCTION(triggers_object) {
+  triggers::RequireArg(fcinfo, 1, "what");
   char *what = text_to_cstring(PG_GETARG_TEXT_PP(1));
   PG_RETURN_DATUM(triggers::ObjectArg(fcinfo, 0, what));
 }

@@ -87,6 +87,7 @@ TRIGGERS_FUNCTION(triggers_parse_source) {
  * raises 22023 naming the task, the directive and the workflow (if any).
  */
 TRIGGERS_FUNCTION(triggers_check_definition) {
+  triggers::RequireArg(fcinfo, 1, "definition");
   const char *workflow = PG_ARGISNULL(0) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(0));
   ProblemList list = FindProblems(JsonbArgText(fcinfo, 1));
   if (list.count == 0) PG_RETURN_VOID();
@@ -117,6 +118,7 @@ TRIGGERS_FUNCTION(triggers_problems) {
  * 22004 (NULL) / 22023 (empty, too long, control characters) naming `what`.
  */
 TRIGGERS_FUNCTION(triggers_check_name) {
+  triggers::RequireArg(fcinfo, 0, "what");
   char *what = text_to_cstring(PG_GETARG_TEXT_PP(0));
   PG_RETURN_TEXT_P(triggers::NameArg(fcinfo, 1, what));
 }

@@ -37,6 +37,8 @@ TRIGGERS_FUNCTION(triggers_record_fire) {
  * applies an earlier fire to some tasks (a configuration change catching up).
  */
 TRIGGERS_FUNCTION(triggers_apply) {
+  static const char *const required[] = {"session", "config_id", "trigger", "kwargs", "seq"};
+  for (int i = 0; i < 5; ++i) triggers::RequireArg(fcinfo, i, required[i]);
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
   triggers::DirectWrite history = triggers::OpenHistory();
