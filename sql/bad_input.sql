@@ -323,3 +323,64 @@ SELECT triggers_skip('bi-1', 'tf#00');
 SELECT triggers_set_status('bi-1', 't#00', 'unstarted');
 \echo SQLSTATE: :SQLSTATE
 SELECT instance, status FROM triggers.instances WHERE session = 'bi-1' ORDER BY task, n;
+
+------------------------------------------------------------------------------
+-- Objects: a wide document is not a deep one; 1000 levels are accepted, 1001
+-- are not (22023).
+------------------------------------------------------------------------------
+SELECT triggers_fire('bi-wide', 'a', jsonb_build_object('rows',
+  (SELECT jsonb_agg(jsonb_build_object('id', i)) FROM generate_series(1, 5000) AS i))) AS scheduled;
+SELECT jsonb_array_length(kwargs -> 'rows') AS rows FROM triggers.event WHERE session = 'bi-wide';
+SELECT triggers_fire('bi-wide', 'a', (repeat('{"a":', 1000) || '1' || repeat('}', 1000))::jsonb) AS scheduled;
+SELECT triggers_fire('bi-wide', 'a', (repeat('{"a":', 1001) || '1' || repeat('}', 1001))::jsonb) AS scheduled;
+\echo SQLSTATE: :SQLSTATE
+SELECT count(*) AS fires FROM triggers.event WHERE session = 'bi-wide';
+
+------------------------------------------------------------------------------
+-- Durations: more than 1000 years is refused (22023) naming the argument, not
+-- a timestamp overflow (22008).
+------------------------------------------------------------------------------
+SELECT * FROM triggers_claim('bi-w', '{bi}', 1, '1000000 years');
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers_heartbeat(:bi_task, '1000000 years');
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers_retry(:bi_task, '1001 years');
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers_purge('300000 years');
+\echo SQLSTATE: :SQLSTATE
+
+------------------------------------------------------------------------------
+-- A read-only transaction: the direct writes are refused as an INSERT would be
+-- (25006), and nothing changed.
+------------------------------------------------------------------------------
+SELECT triggers_configure('bi-ro', '{"t": {"after": ["go"], "run": "r", "using": "bi.ro"}}');
+BEGIN READ ONLY;
+SELECT triggers_fire('bi-ro', 'other');
+\echo SQLSTATE: :SQLSTATE
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT triggers_fire('bi-ro', 'go');
+\echo SQLSTATE: :SQLSTATE
+ROLLBACK;
+SELECT triggers_fire('bi-ro', 'go');
+BEGIN READ ONLY;
+SELECT * FROM triggers_claim('bi-w', '{bi.ro}');
+\echo SQLSTATE: :SQLSTATE
+ROLLBACK;
+SELECT count(*) AS fires FROM triggers.event WHERE session = 'bi-ro';
+SELECT worker, attempt FROM triggers.queue WHERE session = 'bi-ro';
+
+------------------------------------------------------------------------------
+-- The internal C functions that accept some NULL arguments refuse the others
+-- (22004) instead of crashing (only their owner can call them).
+------------------------------------------------------------------------------
+SELECT triggers._check_definition('w', NULL);
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers._check_name(NULL, 'x');
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers._object('{}', NULL);
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers._apply(NULL, 1, 'a', '{}', 1, NULL);
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers._apply('bi-1', 1, 'a', '{}', NULL, NULL);
+\echo SQLSTATE: :SQLSTATE

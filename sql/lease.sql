@@ -83,3 +83,22 @@ SELECT instance, status, metadata - 'timestamps' AS metadata FROM triggers.insta
 WHERE session = 'ls-2' ORDER BY task, n;
 -- the retried clone is a new instance, delivered with attempt 1
 SELECT instance, attempt FROM triggers_claim('ls-w2', '{ls2.finish,ls2.fail,ls2.retry,ls2.beat}', 10);
+
+------------------------------------------------------------------------------
+-- An instance queued again by hand (triggers_set_status 'scheduled'): the
+-- deliveries it had are refused (55000, heartbeat false), not unknown (42704),
+-- and its next delivery counts on (attempt 2 after one delivery).
+------------------------------------------------------------------------------
+SELECT triggers_configure('ls-3', '{
+  "done": {"after": ["go"], "run": "r", "using": "ls3"},
+  "held": {"after": ["go"], "run": "r", "using": "ls3"}
+}');
+SELECT array_length(triggers_fire('ls-3', 'go'), 1) AS scheduled;
+CREATE TEMP TABLE first_delivery AS SELECT task, task_id FROM triggers_claim('ls-w1', '{ls3}', 10);
+SELECT triggers_finish(task_id) FROM first_delivery WHERE task = 'done';
+SELECT triggers_set_status('ls-3', 'done#0', 'scheduled');
+SELECT triggers_set_status('ls-3', 'held#0', 'scheduled');
+SELECT task, pg_temp.err(format('SELECT triggers_finish(%s)', task_id)) AS finish_again,
+       triggers_heartbeat(task_id) AS heartbeat
+FROM first_delivery ORDER BY task;
+SELECT instance, attempt FROM triggers_claim('ls-w2', '{ls3}', 10) ORDER BY instance;

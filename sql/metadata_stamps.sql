@@ -31,6 +31,9 @@ FROM triggers.instances WHERE session = 'ms1';
 -- the engine keeps the timestamps: metadata given by hand may not set them (22023, nothing changed)
 SELECT triggers_set_metadata('ms1', 't#0', '{"timestamps": {}, "k": 1}');
 SELECT triggers_set_status('ms1', 't#0', 'failed', '{"timestamps": 1}');
+-- nor "parent" and "depth", which replays and retries rely on
+SELECT triggers_set_metadata('ms1', 't#0', '{"depth": "abc"}');
+SELECT triggers_set_status('ms1', 't#0', 'failed', '{"parent": "t#0"}');
 SELECT status, metadata ? 'k' AS k_set FROM triggers.instances WHERE session = 'ms1';
 SELECT triggers_set_metadata('ms1', 't#0', '{"k": 1}');
 SELECT metadata -> 'k' AS k, metadata ? 'timestamps' AS stamps_shown FROM triggers.instances WHERE session = 'ms1';

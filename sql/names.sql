@@ -166,3 +166,16 @@ SELECT triggers_state('nm-ctl');
 \echo SQLSTATE: :SQLSTATE
 SELECT triggers_state('nm-empty');
 \echo SQLSTATE: :SQLSTATE
+
+-- An instance of a task with a 255-character name is longer than 255 characters
+-- ("#n" added): the manual-control functions still find it.
+SELECT triggers_configure('nm-long', jsonb_build_object(repeat('t', 255),
+  jsonb_build_object('after', jsonb_build_array('go'), 'run', 'r', 'using', 'nm.long')));
+SELECT length(unnest(triggers_fire('nm-long', 'go'))) AS instance_length;
+SELECT triggers_fail(task_id) FROM triggers_claim('nm-w', '{nm.long}');
+SELECT length(triggers_replay('nm-long', repeat('t', 255) || '#0')) AS clone_length;
+SELECT triggers_set_metadata('nm-long', repeat('t', 255) || '#1', '{"k": 1}');
+SELECT length(instance), status, metadata -> 'k' AS k FROM triggers.instances WHERE session = 'nm-long' ORDER BY n;
+-- a longer task part is still refused (22023), and a bad one is named
+SELECT pg_temp.err(format('SELECT triggers_replay(%L, %L)', 'nm-long', repeat('t', 256) || '#0'));
+SELECT pg_temp.err(format('SELECT triggers_replay(%L, %L)', 'nm-long', E'\x01#0'));

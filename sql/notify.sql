@@ -119,5 +119,15 @@ SELECT triggers_fire('nt-3', 'go');
 SELECT count(*) FROM triggers_claim('nt-w', '{nt.lease}', 1, '1 millisecond');
 SELECT pg_sleep(0.05);
 SELECT count(*) FROM triggers_claim('nt-w', '{nt.lease}');
+-- a reconfiguration that moves a queued task to another queue notifies that
+-- queue (and not when the task stays on its queue)
+SELECT triggers_configure('nt-4', '{"t": {"after": ["go"], "run": "r", "using": "nt.from"}}');
+SELECT triggers_fire('nt-4', 'go');
+LISTEN "triggers_nt.to";
+SELECT triggers_configure('nt-4', '{"t": {"after": ["go"], "run": "r2", "using": "nt.from"}}');
+\o | sed -E 's/ (with payload ".*" )?received from server process with PID [0-9]+\./ received./'
+SELECT triggers_configure('nt-4', '{"t": {"after": ["go"], "run": "r2", "using": "nt.to"}}');
+\o
+SELECT instance, run, queue FROM triggers_claim('nt-w', '{nt.from,nt.to}');
 UNLISTEN *;
 SELECT pg_listening_channels();

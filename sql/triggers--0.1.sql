@@ -275,18 +275,39 @@ COMMENT ON FUNCTION triggers._stamp_answer(timestamptz[], text, timestamptz) IS
   'internal: records the end of a delivery (status time, and running time = claimed_at)';
 
 -- User-supplied metadata: an object without "timestamps" (the engine keeps those).
+-- A duration argument: 22023 naming it when negative (or zero, when it must be
+-- positive), or longer than 1000 years (now() plus it must be a timestamp).
+CREATE FUNCTION triggers._duration(p_value interval, p_what text, p_positive boolean) RETURNS interval
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF p_positive AND p_value <= interval '0' THEN
+    RAISE EXCEPTION '% must be positive, not %', p_what, p_value USING ERRCODE = '22023';
+  ELSIF p_value < interval '0' THEN
+    RAISE EXCEPTION '% must not be negative, not %', p_what, p_value USING ERRCODE = '22023';
+  ELSIF p_value > interval '1000 years' THEN
+    RAISE EXCEPTION '% must be at most 1000 years, not %', p_what, p_value USING ERRCODE = '22023';
+  END IF;
+  RETURN p_value;
+END $$;
+COMMENT ON FUNCTION triggers._duration(interval, text, boolean) IS
+  'internal: 22023 for a negative (or zero), or over 1000 years, lease, cooldown or age';
+
 CREATE FUNCTION triggers._user_metadata(value jsonb, name text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_object jsonb := triggers._object(value, name);
+  v_key text;
 BEGIN
-  IF v_object ? 'timestamps' THEN
-    RAISE EXCEPTION '% must not set "timestamps": the engine records them', name USING ERRCODE = '22023';
+  IF v_object ?| ARRAY['timestamps', 'parent', 'depth'] THEN
+    v_key := CASE WHEN v_object ? 'timestamps' THEN 'timestamps' WHEN v_object ? 'parent' THEN 'parent'
+                  ELSE 'depth' END;
+    RAISE EXCEPTION '% must not set "%": the engine records it', name, v_key USING ERRCODE = '22023',
+      HINT = 'Replays and retries rely on "parent" and "depth"; "timestamps" are the status times.';
   END IF;
   RETURN v_object;
 END $$;
 COMMENT ON FUNCTION triggers._user_metadata(jsonb, text) IS
-  'internal: metadata given to the API as an object (NULL -> {}); 22023 for a "timestamps" key';
+  'internal: metadata given to the API as an object (NULL -> {}); 22023 for a key the engine records';
 
 -- Stores an (already validated) task set as a new immutable configuration.
 CREATE FUNCTION triggers._make_config(tasks jsonb) RETURNS bigint
@@ -382,8 +403,10 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_parts text[];
 BEGIN
-  PERFORM triggers._check_name('instance', p_instance);
   v_parts := regexp_match(p_instance, '^(.*)#(0|[1-9][0-9]{0,8})$');
+  -- the task part is a name (1-255 characters): the whole may be longer by "#n"
+  PERFORM triggers._check_name('instance',
+    CASE WHEN v_parts IS NULL OR length(p_instance) <= 255 THEN p_instance ELSE v_parts[1] END);
   IF v_parts IS NOT NULL THEN
     SELECT i.task, i.n INTO task, n FROM triggers.instance AS i
     WHERE i.session = p_session AND i.task = v_parts[1] AND i.n = v_parts[2]::integer;
@@ -444,11 +467,30 @@ DECLARE
   v_added text[];
   v_event record;
   v_scheduled text[] := '{}';
+  v_woken text;
 BEGIN
   UPDATE triggers.session AS s SET config_id = p_new WHERE s.session = p_session;
-  -- queued instances follow their task's current configuration: claims hand out its run
-  UPDATE triggers.queue AS q SET run = c.run FROM triggers.config_task AS c
-  WHERE q.session = p_session AND c.config_id = p_new AND c.task = q.task AND q.run IS DISTINCT FROM c.run;
+  -- queued instances follow their task's current configuration: claims hand out
+  -- its run, on its queue, with its withParams under the instance's kwargs
+  FOR v_woken IN
+    WITH moved AS (
+      UPDATE triggers.queue AS q
+      SET run = c.run, queue = c.queue,
+          kwargs = CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END
+      FROM triggers.config_task AS c, triggers.instance AS i,
+           (SELECT o.task_id, o.queue FROM triggers.queue AS o WHERE o.session = p_session) AS old
+      WHERE q.session = p_session AND c.config_id = p_new AND c.task = q.task
+        AND i.session = q.session AND i.task = q.task AND i.n = q.n AND old.task_id = q.task_id
+        AND (q.run, q.queue, q.kwargs) IS DISTINCT FROM
+            (c.run, c.queue, CASE WHEN c.with_params IS NULL THEN i.kwargs
+                                  ELSE triggers._merge(c.with_params, i.kwargs) END)
+      RETURNING q.queue, old.queue AS old_queue, q.worker, q.visible_at)
+    -- a task moved to another queue, claimable now, wakes that queue's workers
+    SELECT DISTINCT m.queue FROM moved AS m
+    WHERE m.queue <> m.old_queue AND m.worker IS NULL AND m.visible_at <= now()
+  LOOP
+    PERFORM triggers._wake(v_woken);
+  END LOOP;
   SELECT coalesce(array_agg(c.task), '{}') INTO v_added FROM triggers.config_task AS c
   WHERE c.config_id = p_new
     AND (p_old IS NULL OR NOT EXISTS (SELECT FROM triggers.config_task AS o
@@ -550,7 +592,7 @@ BEGIN
   END IF;
   IF EXISTS (SELECT FROM triggers.stale_delivery AS d WHERE d.task_id = p_task_id) THEN
     RAISE EXCEPTION 'task % lost its lease', p_task_id USING ERRCODE = '55000',
-      DETAIL = 'Its lease expired and the task was delivered again under a new task_id.';
+      DETAIL = 'The task was handed out again under a new task_id: its lease expired, or it was queued again by hand.';
   END IF;
   RAISE EXCEPTION 'task % does not exist', p_task_id USING ERRCODE = '42704';
 END $$;
@@ -690,19 +732,19 @@ DECLARE
   v_worker text := triggers._check_name('worker name', $1);
   v_queues text[] := coalesce($2, '{default}');
   v_max integer := coalesce($3, 1);
-  v_lease interval := coalesce($4, interval '5 minutes');
+  v_lease interval := triggers._duration(coalesce($4, interval '5 minutes'), 'lease', true);
   v_bad text;
 BEGIN
-  SELECT q INTO v_bad FROM unnest(v_queues) AS q WHERE q IS NULL OR NOT triggers._is_queue_name(q) LIMIT 1;
+  IF array_position(v_queues, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'queues must not contain NULL' USING ERRCODE = '22004';
+  END IF;
+  SELECT q INTO v_bad FROM unnest(v_queues) AS q WHERE NOT triggers._is_queue_name(q) LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'invalid queue name "%"', coalesce(v_bad, 'NULL') USING ERRCODE = '22023',
+    RAISE EXCEPTION 'invalid queue name "%"', v_bad USING ERRCODE = '22023',
       DETAIL = 'Queue names are 1 to 54 characters from A-Z a-z 0-9 _ . -.';
   END IF;
   IF v_max < 1 OR v_max > 10000 THEN
     RAISE EXCEPTION 'max_tasks must be between 1 and 10000, not %', v_max USING ERRCODE = '22023';
-  END IF;
-  IF v_lease <= interval '0' THEN
-    RAISE EXCEPTION 'lease must be positive, not %', v_lease USING ERRCODE = '22023';
   END IF;
   v_queues := ARRAY(SELECT DISTINCT q FROM unnest(v_queues) AS q);
   -- before the claim's snapshot (a statement of its own): a fire committing after
@@ -747,7 +789,7 @@ BEGIN
   WHERE i.session = v_take.session AND i.task = v_take.task AND i.n = v_take.n;
   IF v_cfg.max_retries IS NOT NULL AND v_depth < v_cfg.max_retries THEN
     PERFORM triggers._replay(v_take.session, v_take.task, v_take.n, NULL,
-      make_interval(secs => least(v_cfg.retry_delay * power(2, v_depth), 3600)));
+      make_interval(secs => least(v_cfg.retry_delay * power(2, least(v_depth, 30)), 3600)));
   END IF;
 END $$;
 COMMENT ON FUNCTION @extschema@.triggers_fail(bigint, jsonb) IS
@@ -757,15 +799,12 @@ CREATE FUNCTION @extschema@.triggers_retry(task_id bigint, cooldown interval DEF
                                            replacement_kwargs jsonb DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  v_cooldown interval := coalesce($2, interval '0');
+  v_cooldown interval := triggers._duration(coalesce($2, interval '0'), 'cooldown', false);
   v_kwargs jsonb := CASE WHEN $3 IS NULL THEN NULL ELSE triggers._object($3, 'replacement_kwargs') END;
   v_take record;
   v_cfg triggers.config_task;
   v_depth integer;
 BEGIN
-  IF v_cooldown < interval '0' THEN
-    RAISE EXCEPTION 'cooldown must not be negative, not %', v_cooldown USING ERRCODE = '22023';
-  END IF;
   v_take := triggers._take($1, 'retry');
   IF v_take.repeat THEN
     RETURN (SELECT i.task || '#' || i.n FROM triggers.instance AS i
@@ -796,9 +835,8 @@ DECLARE
 BEGIN
   IF $1 IS NULL THEN
     RAISE EXCEPTION 'task_id must not be NULL' USING ERRCODE = '22004';
-  ELSIF v_lease < interval '0' THEN
-    RAISE EXCEPTION 'lease must not be negative, not %', v_lease USING ERRCODE = '22023';
   END IF;
+  PERFORM triggers._duration(v_lease, 'lease', false);
   UPDATE triggers.queue AS q SET visible_at = now() + v_lease
   WHERE q.task_id = $1 AND q.worker IS NOT NULL;
   IF FOUND THEN
@@ -890,6 +928,7 @@ DECLARE
   v_kwargs jsonb := triggers._object($6, 'cascade_kwargs');
   v_inst triggers.instance;
   v_claimed_at timestamptz;
+  v_attempt integer;
   v_scheduled text[] := '{}';
 BEGIN
   IF $3 IS NULL THEN
@@ -900,13 +939,19 @@ BEGIN
       HINT = 'Statuses are unstarted, scheduled, running, finished, failed, replayed, skipped and abandoned.';
   END IF;
   v_inst := triggers._lock_instance($1, $2);
-  -- a claimed delivery taken away by hand: its worker's answer must be refused
+  -- a claimed delivery taken away by hand, and a delivery a new one replaces:
+  -- answers with its id are refused (55000), not unknown, and heartbeats say false
   INSERT INTO triggers.stale_delivery (task_id, session, task, n)
   SELECT q.task_id, q.session, q.task, q.n FROM triggers.queue AS q
-  WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n AND q.worker IS NOT NULL;
+  WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n
+    AND (q.worker IS NOT NULL OR $3 = 'scheduled')
+  UNION
+  SELECT v_inst.task_id, v_inst.session, v_inst.task, v_inst.n
+  WHERE v_inst.task_id IS NOT NULL AND $3 = 'scheduled'
+  ON CONFLICT DO NOTHING;
   DELETE FROM triggers.queue AS q
   WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n
-  RETURNING q.claimed_at INTO v_claimed_at;
+  RETURNING q.claimed_at, q.attempt INTO v_claimed_at, v_attempt;
   UPDATE triggers.instance AS i
   SET status = $3, metadata = i.metadata || v_metadata,
       stamps = triggers._stamp_answer(i.stamps, $3, v_claimed_at)
@@ -914,6 +959,12 @@ BEGIN
   IF $3 = 'scheduled' THEN
     v_scheduled := ARRAY[triggers._enqueue(v_inst.session, triggers._task_config(v_inst.session, v_inst.task),
                                            v_inst.n, v_inst.kwargs, interval '0')];
+    -- its next delivery counts on from the deliveries it had (an answered one had one)
+    v_attempt := greatest(v_attempt, CASE WHEN v_inst.answer IS NOT NULL THEN 1 ELSE 0 END);
+    IF v_attempt > 0 THEN
+      UPDATE triggers.queue AS q SET attempt = v_attempt
+      WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n;
+    END IF;
   END IF;
   IF coalesce($5, false) THEN
     v_scheduled := v_scheduled || triggers._record_fire(v_inst.session, v_inst.task, v_kwargs);
@@ -1036,9 +1087,8 @@ DECLARE
 BEGIN
   IF $1 IS NULL THEN
     RAISE EXCEPTION 'older_than must not be NULL' USING ERRCODE = '22004';
-  ELSIF $1 < interval '0' THEN
-    RAISE EXCEPTION 'older_than must not be negative, not %', $1 USING ERRCODE = '22023';
   END IF;
+  PERFORM triggers._duration($1, 'older_than', false);
   SELECT coalesce(array_agg(s.session), '{}') INTO v_doomed
   FROM (SELECT s.session FROM triggers.session AS s
         WHERE s.last_activity < now() - $1

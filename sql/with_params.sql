@@ -71,3 +71,18 @@ SELECT triggers_fail(task_id) FROM triggers_claim('wp-worker', '{wp}', 10);
 SELECT triggers_replay('wp-4', 't#0', '{"a": {"y": 3, "z": 3}}');
 SELECT instance, kwargs FROM triggers.instances WHERE session = 'wp-4' ORDER BY n;
 SELECT * FROM pg_temp.claimed('wp-4');
+
+-- a task queued but not yet claimed follows its task's new configuration: a
+-- reconfiguration moves it to the new queue, merges the new withParams under
+-- its kwargs, and hands out the new run (the wake-up: see notify)
+SELECT triggers_configure('wp-5', '{
+  "t": {"after": ["a"], "run": "old", "using": "wp.old", "withParams": {"p": {"v": "old"}}}
+}');
+SELECT triggers_fire('wp-5', 'a', '{"k": 1}');
+SELECT triggers_configure('wp-5', '{
+  "t": {"after": ["a"], "run": "new", "using": "wp", "withParams": {"p": {"v": "new"}}}
+}');
+SELECT count(*) AS left_on_old_queue FROM triggers_claim('wp-worker', '{wp.old}');
+SELECT instance, run, queue, kwargs FROM triggers_claim('wp-worker', '{wp}');
+UN-- the instance itself keeps the kwargs its triggers gave it
+SELECT instance, kwargs FROM triggers.instances WHERE session = 'wp-5';

@@ -241,3 +241,20 @@ SELECT triggers_heartbeat(999999999);
 \echo SQLSTATE: :SQLSTATE
 SELECT triggers_finish(-1);
 \echo SQLSTATE: :SQLSTATE
+
+------------------------------------------------------------------------------
+-- A retry delay doubles with the depth up to an hour, however deep the
+-- instance: at depth 1100 a failure is still retried an hour later (the
+-- doubling used to overflow at 1024, and the task could never be failed).
+------------------------------------------------------------------------------
+SELECT triggers_configure('wa-deep', '{"t": {"after": ["go"], "run": "r", "using": "wa.deep", "maxRetries": 1000000}}');
+SELECT triggers_fire('wa-deep', 'go');
+DO $$
+BEGIN
+  FOR i IN 1..1100 LOOP
+    PERFORM triggers_retry(c.task_id) FROM triggers_claim('wa-w', '{wa.deep}') AS c;
+  END LOOP;
+END $$;
+SELECT triggers_fail(task_id) FROM triggers_claim('wa-w', '{wa.deep}');
+SELECT i.metadata -> 'depth' AS depth, round(extract(epoch FROM q.visible_at - now())) AS retry_in_seconds
+FROM triggers.queue AS q JOIN triggers.instance AS i USING (session, task, n) WHERE q.session = 'wa-deep';

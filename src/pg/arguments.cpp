@@ -51,8 +51,10 @@ int Depth(Jsonb *jb) {
   JsonbIteratorToken token;
   int depth = 0, deepest = 0;
   while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
-    if (token == WJB_BEGIN_ARRAY || token == WJB_BEGIN_OBJECT) deepest = Max(deepest, ++depth);
-    else if (token == WJB_END_ARRAY || token == WJB_END_OBJECT) --depth;
+    if (token == WJB_BEGIN_ARRAY || token == WJB_BEGIN_OBJECT) {
+      ++depth;  /* not inside Max(): the macro evaluates its arguments twice */
+      deepest = Max(deepest, depth);
+    } else if (token == WJB_END_ARRAY || token == WJB_END_OBJECT) --depth;
   }
   return deepest;
 }

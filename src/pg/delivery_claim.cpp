@@ -130,7 +130,12 @@ void Redeliver(TupleTableSlot *row, Datum new_id, Snapshot snapshot) {
                       no_nulls);
   triggers::DirectWrite w = triggers::OpenDirectWrite("history", triggers::kHistoryColumns,
                                                       triggers::kHistoryColumnCount);
-  triggers::IdLookup by_id = triggers::OpenIdLookup(w.rel, "instance_task_id", snapshot);
+  /* Every other writer of a queued instance locks its queue row first, and this
+   * claim holds that lock now: one that changed the instance after the claim's
+   * snapshot has committed.  Under READ COMMITTED its version is the one to
+   * update (as the executor's re-check would); other levels fail with 40001. */
+  Snapshot newest = RegisterSnapshot(IsolationUsesXactSnapshot() ? snapshot : GetLatestSnapshot());
+  triggers::IdLookup by_id = triggers::OpenIdLookup(w.rel, "instance_task_id", newest);
   TupleTableSlot *instance = table_slot_create(w.rel, nullptr);
   if (triggers::LookUp(&by_id, row->tts_values[triggers::kQueueTaskId], instance)) {
     Datum values[triggers::kHistoryColumnCount];
@@ -140,10 +145,11 @@ void Redeliver(TupleTableSlot *row, Datum new_id, Snapshot snapshot) {
     values[triggers::kInstanceTaskId] = new_id;
     nulls[triggers::kInstanceAnswer] = true;
     ExecStoreHeapTuple(heap_form_tuple(RelationGetDescr(w.rel), values, nulls), w.slot, false);
-    triggers::UpdateLockedRow(&w, &instance->tts_tid, snapshot, "a task instance");
+    triggers::UpdateLockedRow(&w, &instance->tts_tid, newest, "a task instance");
   }
   ExecDropSingleTupleTableSlot(instance);
   triggers::CloseIdLookup(&by_id);
+  UnregisterSnapshot(newest);
   triggers::CloseDirectWrite(&w);
 }
 

@@ -148,6 +148,11 @@ static void CheckLayout(Relation rel, const char *table, const char *const *colu
 }
 
 DirectWrite OpenDirectWrite(const char *table, const char *const *columns, int ncolumns, bool keeps_foreign_keys) {
+  /* the executor refuses an INSERT or UPDATE in a read-only transaction (and on a
+   * standby); a direct write bypasses that check, so it is made here */
+  if (XactReadOnly)
+    ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                    errmsg("cannot write triggers.%s in a read-only transaction", table)));
   DirectWrite w;
   w.rel = table_open(ExtensionRelation(table), RowExclusiveLock);
   CheckLayout(w.rel, table, columns, ncolumns, keeps_foreign_keys);
