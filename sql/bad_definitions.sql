@@ -220,3 +220,10 @@ SELECT triggers_load_workflow('bd_good', '{"t": {"after": ["a"], "run": "r"}, "t
 \echo SQLSTATE: :SQLSTATE
 SELECT name, definition FROM triggers.workflow WHERE name LIKE 'bd\_%';
 SELECT * FROM pg_temp.snapshot();
+
+-- A number no double holds is valid JSON, refused (22023) by name, not as a
+-- syntax error with the JSON library's internal tag.
+SELECT triggers_configure('bd-big', '{"t": {"after": ["a"], "run": "r", "x": 1e400}}');
+\echo SQLSTATE: :SQLSTATE
+SELECT triggers_load_workflow('bd_big', '{"t": {"after": ["a"], "run": "r", "x": 1e400}}');
+\echo SQLSTATE: :SQLSTATE

@@ -50,6 +50,7 @@ bool StripComments(std::string &text, std::string &error) {
 /* SAX pass: counts depth and remembers the keys of every open object. */
 class StrictChecker : public nlohmann::json_sax<json> {
  public:
+  static constexpr int kNumberOverflow = 406; /* nlohmann's out_of_range.406 */
   explicit StrictChecker(int max_depth) : max_depth_(max_depth) {}
   std::string error;
   bool syntax_error = false;
@@ -70,8 +71,14 @@ class StrictChecker : public nlohmann::json_sax<json> {
     error = "duplicate key \"" + k + "\"";
     return false;
   }
-  bool parse_error(std::size_t position, const std::string &,
+  bool parse_error(std::size_t position, const std::string &token,
                    const nlohmann::detail::exception &e) override {
+    if (e.id == kNumberOverflow) { /* valid JSON, but no double holds it */
+      std::string shown = token.size() > 24 ? token.substr(0, 20) + "..." : token; /* jsonb writes 1e400 in full */
+      error = "number " + shown + " at byte " + std::to_string(position) +
+              " is out of range (numbers in definitions must fit in a double, about 1.8e308)";
+      return false;
+    }
     error = "invalid JSON at byte " + std::to_string(position) + ": " + Reason(e.what());
     syntax_error = true;
     return false;

@@ -23,7 +23,7 @@ int kept_kb = kDefaultKeptKb;
 bool changed = false; /* mallopt was called in this process */
 
 /* Assign hook: in every process, at load and at each reload that changes it. */
-void Keep(int kb, void *) {
+void Keep(int kb, void *) noexcept {
 #ifdef __GLIBC__
   if (kb <= 0 && !changed) return;      /* glibc's own rule, untouched */
   int trim = kb > 0 ? kb * 1024 : 128 * 1024; /* back to glibc's initial values */

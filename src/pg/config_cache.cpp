@@ -11,7 +11,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
+#include "fmgr.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 }
@@ -50,7 +50,7 @@ void Forget(Entry *e) {
  * read when locks are taken), while the fire still uses an entry: so it only
  * marks the cache stale, and the next lookup frees it.
  */
-void MarkStale(Datum, Oid) { stale = true; }
+void MarkStale(Datum, Oid) noexcept { stale = true; }
 
 bool IsEmpty(Datum array) {
   return ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(array)), ARR_DIMS(DatumGetArrayTypeP(array))) == 0;
@@ -66,7 +66,8 @@ void CountTrigger(Datum after, const char *trigger, int *equal, int *count) {
     if (strcmp(TextDatumGetCString(items[i]), trigger) == 0) ++*equal;
 }
 
-/* Copies row `row` of the current SPI result into `out`, in the current context. */
+/* Copies row `row` of the current SPI result into `out`, in the current context
+ * (every column is a varlena: text, text[], jsonb). */
 void CopyTask(int row, const char *trigger, triggers::TaskConfig *out) {
   HeapTuple tuple = SPI_tuptable->vals[row];
   TupleDesc desc = SPI_tuptable->tupdesc;
@@ -74,7 +75,9 @@ void CopyTask(int row, const char *trigger, triggers::TaskConfig *out) {
   Datum v[7];
   for (int i = 0; i < 7; ++i) {
     v[i] = SPI_getbinval(tuple, desc, i + 1, &isnull[i]);
-    if (!isnull[i]) v[i] = datumCopy(v[i], false, -1);
+    /* all varlena; detoasted into the entry: a toast pointer would be
+     * followed again on every fire, in later transactions too */
+    if (!isnull[i]) v[i] = PointerGetDatum(PG_DETOAST_DATUM_COPY(v[i]));
   }
   out->task = v[0];
   out->after = v[1];

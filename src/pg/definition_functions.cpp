@@ -38,7 +38,8 @@ ProblemList FindProblems(const char *json_text) {
   core::JsonSourceResult parsed = core::ParseJsonSource(json_text, false, core::kMaxDefinitionDepth);
   std::vector<core::Problem> problems;
   if (!parsed.ok)
-    problems.push_back({"", "", "a definition must be valid JSON: " + parsed.error});
+    problems.push_back({"", "", parsed.syntax_error ? "a definition must be valid JSON: " + parsed.error
+                                                    : parsed.error}); /* too deep, or a number too large */
   else
     problems = core::ValidateDefinition(parsed.value);
   if (problems.empty()) return list;

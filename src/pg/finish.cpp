@@ -49,7 +49,7 @@ void PreparePlans() {
   if (plans.explain != nullptr) return;
   Oid ids[] = {INT8ARRAYOID};
   Oid id[] = {INT8OID};
-  plans.lock = triggers::PrepareKept(kLockSql, 1, ids);
+  if (!plans.lock) plans.lock = triggers::PrepareKept(kLockSql, 1, ids); /* kept once, even after a failure */
   plans.explain = triggers::PrepareKept(kExplainSql, 1, id);
 }
 

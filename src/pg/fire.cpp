@@ -137,10 +137,11 @@ void PreparePlans() {
                       TEXTARRAYOID, TEXTOID, TEXTOID, JSONBOID, INT8OID};
   Oid queue_types[] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT4OID, TEXTOID, JSONBOID};
   Oid instance_types[] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, JSONBOID, INT8OID};
-  plans.lock = triggers::PrepareKept(kLockSql, 1, lock_types);
-  plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
-  plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
-  plans.queue_fast = triggers::PrepareKept(kQueueFastSql, 8, queue_types);
+  /* each kept once: after a failure part-way, the next call prepares only the rest */
+  if (!plans.lock) plans.lock = triggers::PrepareKept(kLockSql, 1, lock_types);
+  if (!plans.apply) plans.apply = triggers::PrepareKept(kApplySql, 10, step_types);
+  if (!plans.new_instance) plans.new_instance = triggers::PrepareKept(kNewInstanceSql, 10, step_types);
+  if (!plans.queue_fast) plans.queue_fast = triggers::PrepareKept(kQueueFastSql, 8, queue_types);
   plans.instance_fast = triggers::PrepareKept(kInstanceFastSql, 6, instance_types);
 }
 

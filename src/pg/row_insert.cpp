@@ -45,7 +45,7 @@ KnownRelation known[kKnownMax];
 int known_count = 0;
 bool forget_registered = false;
 
-void ForgetRelations(Datum, Oid) { known_count = 0; }
+void ForgetRelations(Datum, Oid) noexcept { known_count = 0; }
 
 /* A page that a purge (not just the updates of its rows) freed: at least half empty. */
 constexpr Size kRoomyPage = BLCKSZ / 2;

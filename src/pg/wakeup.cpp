@@ -52,6 +52,7 @@ extern "C" {
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -86,17 +87,20 @@ struct WakeShared {
 
 WakeShared *shared = nullptr;
 uint64 pending_mask = 0; /* queues this transaction must wake at commit */
+/* the (sub)transaction nesting level that owns each pending queue: a rolled-back
+ * savepoint takes back the queues its own work set */
+int pending_level[kMaxQueues];
 bool callback_registered = false;
 shmem_request_hook_type prev_shmem_request_hook = nullptr;
 shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
 ProcessUtility_hook_type prev_process_utility = nullptr;
 
-void RequestShmem() {
+void RequestShmem() noexcept {
   if (prev_shmem_request_hook) prev_shmem_request_hook();
   RequestAddinShmemSpace(sizeof(WakeShared));
 }
 
-void StartupShmem() {
+void StartupShmem() noexcept {
   if (prev_shmem_startup_hook) prev_shmem_startup_hook();
   bool found = false;
   LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
@@ -172,16 +176,23 @@ bool EnsureWaker() {
 /*
  * At commit, hands this transaction's queues to the waker; forgets them
  * otherwise.  Like the shmem hooks, plain C-style code that cannot throw and
- * must not raise (an error after commit is fatal), so it needs no guard.
+ * must not raise after commit (an error there is fatal), so it needs no guard.
+ * PREPARE TRANSACTION is refused, as PostgreSQL refuses it after a NOTIFY (the
+ * direct mode): the wake-up would come at PREPARE, before the work is visible,
+ * and nothing would wake the workers at COMMIT PREPARED.
  */
-void OnXactEvent(XactEvent event, void *) {
+void OnXactEvent(XactEvent event, void *) noexcept {
   if (pending_mask == 0) return;
-  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
-      event != XACT_EVENT_PREPARE && event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+  if (event == XACT_EVENT_PRE_PREPARE)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("cannot PREPARE a transaction that queued tasks"),
+                    errdetail("Its workers would be woken before COMMIT PREPARED made the tasks visible.")));
+  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_ABORT &&
+      event != XACT_EVENT_PARALLEL_ABORT)
     return;
   uint64 mask = pending_mask;
   pending_mask = 0;
-  if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) return;
+  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT) return;
   Latch *latch = nullptr;
   bool news = false; /* a queue already pending will be notified anyway, one nobody waits on need not be */
   SpinLockAcquire(&shared->mutex);
@@ -194,6 +205,17 @@ void OnXactEvent(XactEvent event, void *) {
     if (shared->wakers[i].db == MyDatabaseId) latch = shared->wakers[i].latch;
   SpinLockRelease(&shared->mutex);
   if (news && latch != nullptr) SetLatch(latch);
+}
+
+/* A savepoint released hands its queues to its parent; one rolled back drops them. */
+void OnSubXactEvent(SubXactEvent event, SubTransactionId, SubTransactionId, void *) noexcept {
+  if (pending_mask == 0 || (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)) return;
+  int level = GetCurrentTransactionNestLevel();
+  for (int i = 0; i < kMaxQueues; ++i) {
+    if (!(pending_mask & (UINT64CONST(1) << i)) || pending_level[i] < level) continue;
+    if (event == SUBXACT_EVENT_COMMIT_SUB) pending_level[i] = level - 1;
+    else pending_mask &= ~(UINT64CONST(1) << i);
+  }
 }
 
 void Notify(const char *queue) {
@@ -219,7 +241,7 @@ int TakePending(char names[][NAMEDATALEN]) {
   return n;
 }
 
-void ForgetWaker(int, Datum) {
+void ForgetWaker(int, Datum) noexcept {
   SpinLockAcquire(&shared->mutex);
   for (int i = 0; i < kMaxWakers; ++i)
     if (shared->wakers[i].db == MyDatabaseId) shared->wakers[i] = WakerSlot{InvalidOid, nullptr, 0};
@@ -304,14 +326,21 @@ const char *DatabaseNeededAlone(Node *stmt) {
  * The waker stays connected to its database, which would make those
  * statements fail ("being accessed by other users"): it is asked to exit
  * first (they wait a few seconds for other sessions to go), and the next fire
- * that needs it starts it again.
+ * that needs it starts it again.  Only for a user the statement could succeed
+ * for (the owner, a superuser; CREATEDB for a template): anyone else's
+ * statement fails anyway and must not stop the waker.
  */
+bool MayNeedDatabaseAlone(Node *stmt, Oid db) {
+  if (pg_database_ownercheck(db, GetUserId())) return true;
+  return IsA(stmt, CreatedbStmt) && have_createdb_privilege();
+}
+
 void StopWakerBefore(PlannedStmt *pstmt, const char *query, bool read_only_tree, ProcessUtilityContext context,
                      ParamListInfo params, QueryEnvironment *env, DestReceiver *dest, QueryCompletion *qc) {
   const char *name = DatabaseNeededAlone(pstmt->utilityStmt);
   Oid db = name != nullptr ? get_database_oid(name, true) : InvalidOid;
   int pid = 0;
-  if (OidIsValid(db) && shared != nullptr) {
+  if (OidIsValid(db) && shared != nullptr && MayNeedDatabaseAlone(pstmt->utilityStmt, db)) {
     SpinLockAcquire(&shared->mutex);
     for (const WakerSlot &w : shared->wakers)
       if (w.db == db && w.latch != nullptr) pid = w.pid;
@@ -344,9 +373,12 @@ void WakeQueue(const char *queue) {
   }
   if (!callback_registered) {
     RegisterXactCallback(OnXactEvent, nullptr);
+    RegisterSubXactCallback(OnSubXactEvent, nullptr);
     callback_registered = true;
   }
-  pending_mask |= UINT64CONST(1) << slot;
+  uint64 bit = UINT64CONST(1) << slot;
+  if (!(pending_mask & bit)) pending_level[slot] = GetCurrentTransactionNestLevel();
+  pending_mask |= bit;
 }
 
 void ExpectWake(const char *queue) {

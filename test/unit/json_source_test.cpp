@@ -23,6 +23,13 @@ TEST(duplicate_keys_are_refused_at_any_level) {
   CHECK(ParseJsonSource("{\"a\": {\"x\": 1}, \"b\": {\"x\": 1}}", true).ok);
 }
 
+/* Valid JSON that no double can hold: refused, but not as a syntax error. */
+TEST(numbers_beyond_a_double_are_named) {
+  auto r = ParseJsonSource("{\"t\": {\"x\": 1e400}}", false);
+  CHECK(!r.ok && !r.syntax_error);
+  CHECK(r.error.find("number 1e400") != std::string::npos && r.error.find("json.exception") == std::string::npos);
+}
+
 TEST(deep_nesting_is_refused_without_recursion) {
   std::string deep(100000, '[');
   deep += std::string(100000, ']');

@@ -18,7 +18,7 @@ trap cleanup EXIT
 check() { if [ "$2" = 0 ]; then echo "ok $1"; passed=$((passed+1)); else echo "not ok $1"; failed=$((failed+1)); fi; }
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
-test/lib/cluster.sh start "$dir/pg" "$PORT" "shared_preload_libraries = 'triggers'"
+test/lib/cluster.sh start "$dir/pg" "$PORT" "shared_preload_libraries = 'triggers'" "max_prepared_transactions = 2"
 eval "$(test/lib/cluster.sh env "$dir/pg" "$PORT")"
 export PGDATABASE=postgres
 sql -c "CREATE EXTENSION triggers" -c "SELECT triggers_configure('w1', '{
@@ -84,6 +84,28 @@ heard triggers_default 2; check concurrent_commits_notify $?
 n=$(grep -c 'notification "triggers_default"' "$dir/heard")
 [ "$n" -le 21 ]; check coalesced_at_most_one_per_commit $?
 
+# A savepoint rolled back takes back its fire's wake-up; one released keeps it.
+claims || exit 1
+before_default=$(grep -c 'notification "triggers_default"' "$dir/heard")
+before_q2=$(grep -c 'notification "triggers_q2"' "$dir/heard")
+sql -c "BEGIN" -c "SAVEPOINT s" -c "SELECT triggers_fire('w1', 'go')" -c "ROLLBACK TO SAVEPOINT s" \
+    -c "SELECT triggers_fire('w1', 'other')" -c "COMMIT" >/dev/null
+heard triggers_q2 $((before_q2 + 1)) && [ "$(grep -c 'notification "triggers_default"' "$dir/heard")" = "$before_default" ]
+check no_notification_for_rolled_back_savepoint $?
+claims || exit 1
+sql -c "BEGIN" -c "SAVEPOINT s" -c "SAVEPOINT s2" -c "SELECT triggers_fire('w1', 'go')" -c "RELEASE SAVEPOINT s2" \
+    -c "RELEASE SAVEPOINT s" -c "COMMIT" >/dev/null
+heard triggers_default $((before_default + 1)); check released_savepoint_notifies $?
+
+# PREPARE TRANSACTION after a fire that queued a task is refused (0A000), as
+# PostgreSQL refuses it after a NOTIFY; one that queued nothing can be prepared.
+out=$(sql -v VERBOSITY=verbose -c "BEGIN" -c "SELECT triggers_fire('w1', 'go')" -c "PREPARE TRANSACTION 'p1'" 2>&1)
+grep -q "0A000" <<<"$out" && [ "$(sql -c "SELECT count(*) FROM pg_prepared_xacts")" = 0 ]
+check prepare_after_queueing_is_refused $?
+sql -c "BEGIN" -c "SELECT triggers_fire('w1', 'nothing-uses-this')" -c "PREPARE TRANSACTION 'p2'" \
+    -c "COMMIT PREPARED 'p2'" >/dev/null
+check prepare_without_queueing_works $?
+
 # The waker comes back after it is terminated.
 sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'triggers waker'" >/dev/null
 for _ in $(seq 1 50); do
@@ -119,6 +141,16 @@ sql -c "CREATE DATABASE wk1" && start_waker_in wk1 && sql -c "ALTER DATABASE wk1
   && start_waker_in wk2 && sql -c "CREATE DATABASE wk3 TEMPLATE wk2" \
   && start_waker_in wk2 && sql -c "DROP DATABASE wk2" -c "DROP DATABASE wk3" && ok=0
 check database_statements_stop_the_waker $ok
+
+# Someone who may not drop a database does not stop its waker by trying.
+ok=1
+sql -c "CREATE ROLE wk_nobody LOGIN" -c "CREATE DATABASE wk4" && start_waker_in wk4 && {
+  pid=$(sql -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = 'wk4'")
+  ! sql -U wk_nobody -c "DROP DATABASE wk4" 2>/dev/null && sleep 0.5 \
+    && [ "$(sql -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = 'wk4'")" = "$pid" ] \
+    && sql -c "DROP DATABASE wk4" && ok=0
+}
+check failed_drop_keeps_the_waker $ok
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
