@@ -747,6 +747,10 @@ BEGIN
     RAISE EXCEPTION 'max_tasks must be between 1 and 10000, not %', v_max USING ERRCODE = '22023';
   END IF;
   v_queues := ARRAY(SELECT DISTINCT q FROM unnest(v_queues) AS q);
+  -- a lease is durable before its worker starts the task: one lost in a crash
+  -- would hand the task, under the same task_id, to a second worker while the
+  -- first still runs it (and the first one's heartbeats would still succeed)
+  PERFORM set_config('synchronous_commit', 'on', true);
   -- before the claim's snapshot (a statement of its own): a fire committing after
   -- that snapshot sees the mark and has the waker notify
   PERFORM triggers._expect_wake(v_queues);

@@ -51,8 +51,8 @@ std::string QuoteIdentifier(const std::string& name) {
   return q + "\"";
 }
 
-Connection::Connection(std::string dsn, std::vector<std::string> channels)
-    : dsn_(std::move(dsn)), channels_(std::move(channels)) {}
+Connection::Connection(std::string dsn, std::vector<std::string> channels, std::vector<std::string> setup)
+    : dsn_(std::move(dsn)), channels_(std::move(channels)), setup_(std::move(setup)) {}
 
 Connection::~Connection() {
   if (first_result_ != nullptr) PQclear(first_result_);
@@ -133,17 +133,15 @@ void Connection::Connected(TimePoint now) {
     };
     queue_.push_front(std::move(r));
   }
-  // Claims and heartbeats need no WAL flush (a claim lost in a crash is simply
-  // claimable again); answers are always flushed: the engine commits them with
-  // synchronous_commit on whatever the session says.
-  Request async;
-  async.what = "set synchronous_commit";
-  async.sql = "SET synchronous_commit = off";
-  async.done = [](Reply& reply) {
-    if (reply.status == Reply::Status::kSqlError)
-      Log(LogLevel::kWarn, "set synchronous_commit failed: " + reply.message);
-  };
-  queue_.push_front(std::move(async));
+  for (auto it = setup_.rbegin(); it != setup_.rend(); ++it) {
+    Request r;
+    r.what = *it;
+    r.sql = *it;
+    r.done = [what = r.what](Reply& reply) {
+      if (reply.status == Reply::Status::kSqlError) Log(LogLevel::kWarn, what + " failed: " + reply.message);
+    };
+    queue_.push_front(std::move(r));
+  }
   if (on_connected_) on_connected_();
   SendNext(now);
 }

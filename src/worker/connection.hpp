@@ -35,7 +35,9 @@ struct Request {
 
 class Connection {
  public:
-  Connection(std::string dsn, std::vector<std::string> channels);
+  // Every new connection LISTENs on `channels` and first runs `setup` (SET
+  // statements), before anything queued.
+  Connection(std::string dsn, std::vector<std::string> channels, std::vector<std::string> setup = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -90,6 +92,7 @@ class Connection {
 
   std::string dsn_;
   std::vector<std::string> channels_;
+  std::vector<std::string> setup_;
   PGconn* conn_ = nullptr;
   State state_ = State::kDisconnected;
   PostgresPollingStatusType poll_status_ = PGRES_POLLING_WRITING;

@@ -22,12 +22,8 @@ std::string CheckHandlerName(const std::string& name) {
   return "";
 }
 
-HandlerDirectory::~HandlerDirectory() {
-  if (fd_ >= 0) close(fd_);
-}
-
-// Keeps both a directory descriptor (for lookups that cannot be redirected by
-// a renamed parent) and the canonical path (for execve and messages).
+// Keeps the canonical path: lookups and the exec both go through it, so what
+// was checked is what runs (a directory renamed and replaced is looked up anew).
 bool HandlerDirectory::Open(const std::string& dir, std::string* error) {
   char* real = realpath(dir.c_str(), nullptr);
   if (real == nullptr) {
@@ -36,9 +32,10 @@ bool HandlerDirectory::Open(const std::string& dir, std::string* error) {
   }
   path_ = real;
   free(real);
-  fd_ = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd_ < 0) {
-    *error = "handler directory \"" + dir + "\": " + std::strerror(errno);
+  struct stat st;
+  errno = 0;
+  if (stat(path_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || access(path_.c_str(), R_OK | X_OK) != 0) {
+    *error = "handler directory \"" + dir + "\": " + (errno != 0 ? std::strerror(errno) : "not a directory");
     return false;
   }
   return true;
@@ -53,8 +50,9 @@ HandlerLookup HandlerDirectory::Find(const std::string& name) const {
     return r;
   }
   r.error_type = "HandlerNotFound";
+  std::string path = path_ + "/" + name;
   struct stat st;
-  if (fstatat(fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (lstat(path.c_str(), &st) != 0) {
     int e = errno;
     r.message = "no handler \"" + name + "\" in " + path_ + (e == ENOENT ? std::string() : ": " + std::string(std::strerror(e)));
     return r;
@@ -67,13 +65,13 @@ HandlerLookup HandlerDirectory::Find(const std::string& name) const {
     r.message = "handler \"" + name + "\" in " + path_ + " is not a regular file";
     return r;
   }
-  if (faccessat(fd_, name.c_str(), X_OK, AT_EACCESS) != 0 || (st.st_mode & 0111) == 0) {
+  if (access(path.c_str(), X_OK) != 0 || (st.st_mode & 0111) == 0) {
     r.message = "handler \"" + name + "\" in " + path_ + " is not executable";
     return r;
   }
   r.ok = true;
   r.error_type.clear();
-  r.path = path_ + "/" + name;
+  r.path = path;
   return r;
 }
 

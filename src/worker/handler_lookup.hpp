@@ -18,15 +18,10 @@ struct HandlerLookup {
 // else the reason (empty, too long, '/', '..', leading '.', control character).
 std::string CheckHandlerName(const std::string& name);
 
-// The handler directory, opened once at start so lookups are relative to it.
+// The handler directory, resolved once at start (its canonical path).
 class HandlerDirectory {
  public:
-  HandlerDirectory() = default;
-  ~HandlerDirectory();
-  HandlerDirectory(const HandlerDirectory&) = delete;
-  HandlerDirectory& operator=(const HandlerDirectory&) = delete;
-
-  // Opens DIR; false with a message when it is not a readable directory.
+  // Resolves DIR; false with a message when it is not a readable directory.
   bool Open(const std::string& dir, std::string* error);
 
   // Finds the handler for a run name: a regular executable file directly in
@@ -36,7 +31,6 @@ class HandlerDirectory {
   const std::string& path() const { return path_; }
 
  private:
-  int fd_ = -1;
   std::string path_;  // canonical absolute path
 };
 

@@ -26,7 +26,7 @@ std::string EnvName(const std::string& entry) { return entry.substr(0, entry.fin
 
 HandlerProcess::~HandlerProcess() {
   if (pid_ > 0 && !reaped_) {
-    kill(-pid_, SIGKILL);
+    Kill();
     int status;
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
@@ -58,6 +58,7 @@ bool HandlerProcess::Start(const std::string& path, std::string input, const std
     if (pipe2(pipes[made], O_CLOEXEC) != 0) break;
   }
   if (made < 4) {
+    out_of_resources_ = errno == EMFILE || errno == ENFILE;
     *error = std::string("pipe: ") + std::strerror(errno);
     for (int i = 0; i < made; ++i) { close(pipes[i][0]); close(pipes[i][1]); }
     return false;
@@ -101,7 +102,8 @@ bool HandlerProcess::Start(const std::string& path, std::string input, const std
       (void)ignored;
       _exit(127);
     }
-    execve(path.c_str(), argv, envp.data());
+    // as execve, but a handler replaced by a symbolic link since it was found is refused (ELOOP)
+    execveat(AT_FDCWD, path.c_str(), argv, envp.data(), AT_SYMLINK_NOFOLLOW);
     int e = errno;
     ssize_t ignored = write(exec_pipe[1], &e, sizeof e);
     (void)ignored;
@@ -114,6 +116,7 @@ bool HandlerProcess::Start(const std::string& path, std::string input, const std
   close(exec_pipe[1]);
   if (pid < 0) {
     close(in_pipe[1]); close(out_pipe[0]); close(err_pipe[0]); close(exec_pipe[0]);
+    out_of_resources_ = fork_errno == EAGAIN || fork_errno == ENOMEM;
     *error = std::string("fork: ") + std::strerror(fork_errno);
     return false;
   }
@@ -233,8 +236,12 @@ void HandlerProcess::CheckExited(TimePoint now) {
   drain_deadline_ = now + FromSeconds(kDrainSeconds);
 }
 
+// The group, and the handler itself in case it left the group (setpgid): its
+// pid is not reaped yet, so it cannot have been reused.
 void HandlerProcess::Kill() {
-  if (pid_ > 0 && !reaped_) kill(-pid_, SIGKILL);
+  if (pid_ <= 0 || reaped_) return;
+  kill(-pid_, SIGKILL);
+  kill(pid_, SIGKILL);
 }
 
 bool HandlerProcess::Done(TimePoint now) const {

@@ -49,7 +49,12 @@ class HandlerProcess {
   // left of its process group and reaps it.
   void CheckExited(TimePoint now);
 
-  // SIGKILLs the whole process group (timeout, lost lease, shutdown).
+  // True when Start failed for want of descriptors, processes or memory: the
+  // worker's own trouble, not the task's.
+  bool out_of_resources() const { return out_of_resources_; }
+
+  // SIGKILLs the whole process group, and the handler if it left it (timeout,
+  // lost lease, shutdown).
   void Kill();
 
   // True once the child is reaped and its output is read to the end (or the
@@ -71,6 +76,7 @@ class HandlerProcess {
 
   pid_t pid_ = -1;
   bool reaped_ = false;
+  bool out_of_resources_ = false;
   int in_fd_ = -1, out_fd_ = -1, err_fd_ = -1;
   int in_index_ = -1, out_index_ = -1, err_index_ = -1;
   std::string input_;

@@ -3,6 +3,7 @@
 // over to the Worker's event loop.
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -43,6 +44,22 @@ bool CheckDsn(const std::string& dsn) {
   return true;
 }
 
+// Each running handler holds three pipe ends (a fourth while it starts): raises
+// the soft limit on open files to what --concurrency needs, if the hard limit
+// allows, rather than failing handlers with EMFILE later.
+bool EnsureFileLimit(int concurrency) {
+  rlim_t needed = static_cast<rlim_t>(concurrency) * 3 + 64;
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= needed) return true;
+  if (limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= needed) {
+    limit.rlim_cur = needed;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) return true;
+  }
+  std::fprintf(stderr, "triggers-worker: --concurrency %d needs about %llu open files, but the limit is %llu (ulimit -n)\n",
+               concurrency, static_cast<unsigned long long>(needed), static_cast<unsigned long long>(limit.rlim_cur));
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +79,7 @@ int main(int argc, char** argv) {
   if (!CheckDsn(options.dsn)) return 2;
   tw::HandlerDirectory handlers;
   if (!options.noop) {
+    if (!EnsureFileLimit(options.concurrency)) return 2;
     std::string error;
     if (!handlers.Open(options.handlers_dir, &error)) {
       std::fprintf(stderr, "triggers-worker: %s\n", error.c_str());

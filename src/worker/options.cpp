@@ -7,7 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "triggers/core/names.hpp"
+#include "triggers/core/utf8.hpp"
+
 namespace triggers::worker {
+
+namespace core = triggers::core;
 
 namespace {
 
@@ -25,12 +30,10 @@ bool ParseInt(const std::string& text, int lo, int hi, int* out) {
   return true;
 }
 
-// Worker names follow the SPEC's name rule: 1 to 255 characters, no control characters.
+// Worker names follow the SPEC's name rule, as the server checks it (valid
+// UTF-8 too: the server would refuse anything else on every claim).
 bool IsValidWorkerName(const std::string& name) {
-  if (name.empty() || name.size() > 255) return false;
-  for (unsigned char c : name)
-    if (c < 0x20 || c == 0x7f) return false;
-  return true;
+  return core::IsValidName(name) && core::SanitizeUtf8(name) == name;
 }
 
 // The default worker name, host:pid, unique enough to read logs and claims.
@@ -49,16 +52,6 @@ bool ParseSeconds(const std::string& text, double* out) {
   double v = std::strtod(text.c_str(), &end);
   if (errno != 0 || *end != '\0' || !std::isfinite(v) || v < 0 || v > kMaxSeconds) return false;
   *out = v;
-  return true;
-}
-
-bool IsValidQueueName(const std::string& name) {
-  if (name.empty() || name.size() > 54) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '.' || c == '-';
-    if (!ok) return false;
-  }
   return true;
 }
 
@@ -175,7 +168,7 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
     if (key == "--dsn") {
       o.dsn = value;
     } else if (key == "--queue") {
-      if (!IsValidQueueName(value))
+      if (!core::IsValidQueueName(value))
         return fail("invalid queue name \"" + value + "\": use 1 to 54 characters of A-Z a-z 0-9 _ . -");
       o.queues.push_back(value);
     } else if (key == "--concurrency") {

@@ -38,9 +38,6 @@ ParsedOptions ParseOptions(int argc, const char* const* argv);
 // The --help text.
 std::string UsageText();
 
-// True for a valid queue name: 1 to 54 characters of A-Z a-z 0-9 _ . -
-bool IsValidQueueName(const std::string& name);
-
 // Parses a duration in seconds ("2", "0.5", "1e3"); false when not a finite
 // number >= 0.
 bool ParseSeconds(const std::string& text, double* out);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -12,12 +13,14 @@ namespace triggers::worker {
 namespace {
 
 int g_pipe[2] = {-1, -1};
-volatile sig_atomic_t g_stop_requests = 0;
+// atomic, so that a signal between reading and clearing the count is not lost
+std::atomic<int> g_stop_requests{0};
+static_assert(std::atomic<int>::is_always_lock_free, "a lock-free atomic is async-signal-safe");
 
 // Async-signal-safe: counts stop signals and wakes the loop.
 void OnSignal(int sig) {
   int saved = errno;
-  if (sig == SIGTERM || sig == SIGINT) g_stop_requests = g_stop_requests + 1;
+  if (sig == SIGTERM || sig == SIGINT) g_stop_requests.fetch_add(1);
   if (g_pipe[1] >= 0) {
     char c = 0;
     ssize_t ignored = write(g_pipe[1], &c, 1);
@@ -53,9 +56,7 @@ void DrainSignalPipe() {
 }
 
 int TakeStopRequests() {
-  int n = g_stop_requests;
-  g_stop_requests = 0;
-  return n;
+  return g_stop_requests.exchange(0);
 }
 
 }  // namespace triggers::worker

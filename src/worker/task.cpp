@@ -13,6 +13,15 @@ using nlohmann::json;
 // Serialises without throwing on invalid UTF-8 (stderr may hold anything).
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// Handler output kept in an error: NUL bytes become U+FFFD, since jsonb cannot
+// store \u0000 and the whole fail would be refused (and the task run again).
+std::string StorableText(std::string text) {
+  static const std::string kReplacement = "\xEF\xBF\xBD";
+  for (size_t at = text.find('\0'); at != std::string::npos; at = text.find('\0', at + kReplacement.size()))
+    text.replace(at, 1, kReplacement);
+  return text;
+}
+
 // A SAX consumer that builds nothing: records whether the top-level value is
 // an object and keeps the parser's error message.
 class ShapeChecker : public nlohmann::json_sax<json> {
@@ -115,7 +124,7 @@ Answer FailAnswer(const Task& task, const std::string& type, const std::string& 
   a.duration = duration;
   a.summary = type + ": " + message;
   json error{{"type", type}, {"message", message}, {"context", BaseContext(task, worker_name, duration)}};
-  if (!traceback.empty()) error["traceback"] = traceback;
+  if (!traceback.empty()) error["traceback"] = StorableText(traceback);
   a.payload = Dump(error);
   return a;
 }
@@ -150,7 +159,7 @@ Answer AnswerFromOutcome(const Task& task, const HandlerOutcome& o, const std::s
     std::string msg = "handler \"" + task.run + "\" exited with status 0 but its standard output is not a JSON object: " + problem;
     Answer a = with_stderr(FailAnswer(task, "InvalidOutput", msg, worker_name, duration, traceback));
     json error = json::parse(a.payload);
-    error["context"]["output_head"] = o.out.substr(0, 256);
+    error["context"]["output_head"] = StorableText(o.out.substr(0, 256));
     a.payload = Dump(error);
     return a;
   }

@@ -26,6 +26,7 @@ struct Answer {
   std::string summary;         // short description for the log
   double duration = 0;         // seconds the handler ran
   int tries = 0;               // deliveries that got a transient error
+  bool minimal = false;        // a fail reduced to type and message after a refusal
 };
 
 // The JSON object written to a handler's standard input.

@@ -18,6 +18,7 @@ namespace {
 
 constexpr double kFlushSeconds = 10.0;   // at exit, how long unsent answers may wait for the database
 constexpr double kMaxAnswerRetry = 30.0; // longest wait before resending an answer after a transient error
+constexpr double kResourcePause = 1.0;   // no claims this long after a handler could not start for want of resources
 
 const char* const kClaimSql =
     "SELECT task_id, session, instance, task, run, queue, kwargs::text, attempt "
@@ -84,10 +85,19 @@ std::vector<std::string> Channels(const Options& o) {
   return channels;
 }
 
+// One connection carries every statement in turn: an answer waiting for a
+// session lock (a long application transaction firing into that session) must
+// not hold up the other tasks' heartbeats until their leases expire.  It gives
+// up after half a heartbeat interval (55P03) and is sent again later.
+std::vector<std::string> SessionSetup(const Options& o) {
+  long ms = std::clamp(static_cast<long>(o.heartbeat * 500), 100L, 2147483647L);  // lock_timeout is an int
+  return {"SET lock_timeout = " + std::to_string(ms)};
+}
+
 }  // namespace
 
 Worker::Worker(Options options, const HandlerDirectory* handlers, int signal_fd)
-    : options_(std::move(options)), handlers_(handlers), signal_fd_(signal_fd), conn_(options_.dsn, Channels(options_)) {
+    : options_(std::move(options)), handlers_(handlers), signal_fd_(signal_fd), conn_(options_.dsn, Channels(options_), SessionSetup(options_)) {
   // After a reconnect notifications may have been missed and leases need
   // renewing at once.
   conn_.set_on_connected([this]() {
@@ -130,7 +140,7 @@ void Worker::ProcessNotifications() {
 // the poll interval passed, the previous claim filled every slot, or (--once)
 // an answer may have made new work claimable.
 void Worker::MaybeClaim(TimePoint now) {
-  if (stopping_ || claim_in_flight_ || !conn_.connected()) return;
+  if (stopping_ || claim_in_flight_ || !conn_.connected() || now < claim_pause_until_) return;
   int free = FreeSlots();
   if (free <= 0) return;
   if (options_.once) {
@@ -210,7 +220,17 @@ void Worker::StartTask(const Task& task, TimePoint now) {
   active->process = std::make_unique<HandlerProcess>();
   std::string error;
   if (!active->process->Start(lookup.path, BuildHandlerInput(task), BuildHandlerEnv(task, options_.name), &error)) {
-    SubmitAnswer(FailAnswer(task, "HandlerExecFailed", error, options_.name, 0));
+    if (!active->process->out_of_resources()) {
+      SubmitAnswer(FailAnswer(task, "HandlerExecFailed", error, options_.name, 0));
+      return;
+    }
+    // not the task's fault: hand it back, and claim nothing for a while
+    Log(LogLevel::kWarn, "cannot start a handler for " + Describe(task) + ": " + error + "; handing it back");
+    Answer back;
+    back.kind = Answer::Kind::kHandBack;
+    back.task = task;
+    SubmitAnswer(std::move(back));
+    claim_pause_until_ = now + FromSeconds(kResourcePause);
     return;
   }
   active->started = now;
@@ -445,6 +465,20 @@ void Worker::OnAnswerReply(Answer answer, Reply& reply) {
                             "the database refused the handler's result: " + reply.message + " (SQLSTATE " +
                                 reply.sqlstate + ")",
                             options_.name, answer.duration));
+    return;
+  }
+  if (answer.kind == Answer::Kind::kFail && !answer.minimal && reply.sqlstate.rfind("22", 0) == 0) {
+    // The database refused something in the error's details: fail with the
+    // essentials, or the task would run again and again.
+    Log(LogLevel::kWarn, "failure details of " + Describe(t) + " refused by the database: " + reply.message +
+                             " (SQLSTATE " + reply.sqlstate + "); failing it without them");
+    size_t colon = answer.summary.find(": ");  // the summary is "type: message"
+    Answer minimal = FailAnswer(t, answer.summary.substr(0, colon),
+                                answer.summary.substr(colon == std::string::npos ? 0 : colon + 2) +
+                                    " (details refused by the database: " + reply.message + ")",
+                                options_.name, answer.duration);
+    minimal.minimal = true;
+    SubmitAnswer(std::move(minimal));
     return;
   }
   Log(LogLevel::kError, "could not record the answer for " + Describe(t) + ": " + reply.message + " (SQLSTATE " +

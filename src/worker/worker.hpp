@@ -80,6 +80,7 @@ class Worker {
   int answers_pending_ = 0;  // answers submitted and not yet acknowledged or dropped
   std::vector<std::pair<TimePoint, Answer>> delayed_answers_;  // transient errors: retry later
   bool claim_in_flight_ = false;
+  TimePoint claim_pause_until_{};  // after a handler could not start for want of resources
   bool wake_ = true;         // a notification (or a full batch) says there may be work
   TimePoint next_poll_{};    // claim at least this often
   bool once_need_claim_ = true;  // --once: something may still be claimable

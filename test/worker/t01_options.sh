@@ -34,6 +34,22 @@ expect_usage_error --handlers "$TW_HANDLERS" extra-argument
 expect_usage_error --handlers "$TW_DIR/does-not-exist"
 expect_usage_error --handlers "$TW_HANDLERS" --dsn "host='unterminated"
 expect_usage_error
+# --name follows the server's rule: characters, not bytes; no C1 controls, valid UTF-8
+expect_usage_error --handlers "$TW_HANDLERS" --name $'a\xc2\x85b'
+expect_usage_error --handlers "$TW_HANDLERS" --name $'\xff'
+expect_usage_error --handlers "$TW_HANDLERS" --name "$(printf 'x%.0s' {1..256})"
+"$TW_WORKER" --handlers "$TW_HANDLERS" --name "$(printf 'é%.0s' {1..255})" --help >/dev/null \
+  || fail "a name of 255 two-byte characters was refused"
+# --concurrency beyond what the hard limit on open files allows: exit 2 at once
+rc=0
+(ulimit -n 64; "$TW_WORKER" --handlers "$TW_HANDLERS" --concurrency 40 --once --dsn "host=$TW_DIR port=1" \
+   >/dev/null 2>"$TW_DIR/err") || rc=$?
+[ "$rc" -eq 2 ] && grep -q "open files" "$TW_DIR/err" || fail "--concurrency 40 under ulimit -n 64: rc $rc, $(cat "$TW_DIR/err")"
+# ... while a low soft limit is raised (the --once run then fails to connect: exit 1)
+rc=0
+(ulimit -Sn 64; "$TW_WORKER" --handlers "$TW_HANDLERS" --concurrency 40 --once \
+   --dsn "host=$TW_DIR port=1 connect_timeout=5" >/dev/null 2>"$TW_DIR/err") || rc=$?
+[ "$rc" -eq 1 ] || fail "--concurrency 40 under a soft limit of 64: rc $rc, $(cat "$TW_DIR/err")"
 
 # Fractions and the --opt=value form are accepted; --once with no server
 # listening at the given socket directory cannot work: exit 1.

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "triggers/core/names.hpp"
+
 namespace triggers::core {
 
 /* One thing wrong with a definition. */
@@ -24,11 +26,5 @@ std::vector<Problem> ValidateDefinition(const nlohmann::json &definition);
 
 /* One problem as a line of text: task "t1": "run" must be a non-empty string. */
 std::string FormatProblem(const Problem &p);
-
-/* Session ids and trigger, task, workflow and worker names: 1-255 characters, no controls. */
-bool IsValidName(std::string_view name);
-
-/* Queue names: 1-54 characters from A-Z a-z 0-9 _ . - (so triggers_<queue> is an identifier). */
-bool IsValidQueueName(std::string_view name);
 
 }  // namespace triggers::core
