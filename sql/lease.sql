@@ -102,3 +102,17 @@ SELECT task, pg_temp.err(format('SELECT triggers_finish(%s)', task_id)) AS finis
        triggers_heartbeat(task_id) AS heartbeat
 FROM first_delivery ORDER BY task;
 SELECT instance, attempt FROM triggers_claim('ls-w2', '{ls3}', 10) ORDER BY instance;
+
+------------------------------------------------------------------------------
+-- A lease counts from the claim's statement, not from the start of a longer
+-- transaction (which would hand out a lease already partly, or wholly, spent).
+------------------------------------------------------------------------------
+SELECT triggers_configure('ls-4', '{"t": {"after": ["go"], "run": "r", "using": "ls4"}}');
+SELECT triggers_fire('ls-4', 'go');
+BEGIN;
+SELECT pg_sleep(0.3);
+SELECT count(*) FROM triggers_claim('ls-w1', '{ls4}', 1, '1 second');
+SELECT visible_at - now() > interval '1 second' AS lease_from_the_claim,
+       claimed_at > now() AS claimed_after_the_transaction_began
+FROM triggers.queue WHERE session = 'ls-4';
+COMMIT;

@@ -658,11 +658,18 @@ DECLARE
   v_new bigint;
 BEGIN
   PERFORM triggers._check_name('session', $1), triggers._check_name('workflow name', $2);
-  SELECT * INTO v_wf FROM triggers.workflow AS w WHERE w.name = $2;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'workflow "%" does not exist', $2 USING ERRCODE = '42704';
-  END IF;
   v_lock := triggers._lock_session($1, false);
+  -- the workflow's current version, read once the session is ours; its
+  -- configuration is locked while it is taken into use (a purge skips it).  Not
+  -- found: an edit and a purge replaced it meanwhile, so read the workflow again.
+  LOOP
+    SELECT * INTO v_wf FROM triggers.workflow AS w WHERE w.name = $2;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'workflow "%" does not exist', $2 USING ERRCODE = '42704';
+    END IF;
+    PERFORM FROM triggers.config AS c WHERE c.config_id = v_wf.config_id FOR KEY SHARE;
+    EXIT WHEN FOUND;
+  END LOOP;
   IF v_lock.workflow = $2 THEN
     RETURN '{}';
   ELSIF v_lock.workflow IS NOT NULL THEN
@@ -811,9 +818,11 @@ DECLARE
 BEGIN
   v_take := triggers._take($1, 'retry');
   IF v_take.repeat THEN
+    -- the retry's clone: the first one (a replay by hand may have made others)
     RETURN (SELECT i.task || '#' || i.n FROM triggers.instance AS i
             WHERE i.session = v_take.session AND i.task = v_take.task
-              AND i.metadata ->> 'parent' = v_take.task || '#' || v_take.n);
+              AND i.metadata ->> 'parent' = v_take.task || '#' || v_take.n
+            ORDER BY i.n LIMIT 1);
   END IF;
   PERFORM set_config('synchronous_commit', 'on', true);  -- answers are never lost
   PERFORM triggers._answer($1, 'retry', 'failed', '{}');
@@ -841,7 +850,8 @@ BEGIN
     RAISE EXCEPTION 'task_id must not be NULL' USING ERRCODE = '22004';
   END IF;
   PERFORM triggers._duration(v_lease, 'lease', false);
-  UPDATE triggers.queue AS q SET visible_at = now() + v_lease
+  -- from this statement on, not from the start of a longer transaction
+  UPDATE triggers.queue AS q SET visible_at = statement_timestamp() + v_lease
   WHERE q.task_id = $1 AND q.worker IS NOT NULL;
   IF FOUND THEN
     RETURN true;
@@ -866,9 +876,14 @@ DECLARE
   v_found record;
   v_inst triggers.instance;
 BEGIN
-  PERFORM triggers._existing_session(p_session);
+  PERFORM triggers._check_name('session', p_session);
+  -- the session first (the fixed lock order), never created here: one a purge
+  -- removed meanwhile is unknown (42704), and so is then its instance
+  UPDATE triggers.session AS s SET last_activity = now() WHERE s.session = p_session;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'session "%" does not exist', p_session USING ERRCODE = '42704';
+  END IF;
   v_found := triggers._find_instance(p_session, p_instance);
-  PERFORM triggers._lock_session(p_session, false);
   -- queue row before instance row: the order triggers_claim uses
   PERFORM FROM triggers.queue AS q
   WHERE q.session = p_session AND q.task = v_found.task AND q.n = v_found.n FOR UPDATE;

@@ -40,7 +40,7 @@ SELECT array_length(triggers_fire('wa-1', 'go', '{"k": "v"}'), 1) AS scheduled;
 BEGIN;
 SELECT task_id IS NOT NULL AS has_id, session, instance, task, run, queue, kwargs, attempt
 FROM triggers_claim('wa-worker-1');
-SELECT task, worker, visible_at - now() AS lease FROM triggers.queue WHERE session = 'wa-1' AND worker IS NOT NULL;
+SELECT task, worker, visible_at - claimed_at AS lease FROM triggers.queue WHERE session = 'wa-1' AND worker IS NOT NULL;
 COMMIT;
 SELECT * FROM triggers_claim('wa-worker-1');
 -- several queues at once, and kwargs merged with withParams
@@ -61,7 +61,7 @@ SELECT triggers_fire('wa-1c', 'go');
 SELECT triggers_fire('wa-1c', 'go');
 BEGIN;
 SELECT instance, queue, attempt FROM triggers_claim('wa-worker-3', NULL, NULL, NULL);
-SELECT n, worker, visible_at - now() AS lease FROM triggers.queue WHERE session = 'wa-1c' AND worker IS NOT NULL;
+SELECT n, worker, visible_at - claimed_at AS lease FROM triggers.queue WHERE session = 'wa-1c' AND worker IS NOT NULL;
 COMMIT;
 SELECT instance, status FROM triggers.instances WHERE session = 'wa-1c' ORDER BY n;
 
@@ -217,12 +217,13 @@ SELECT triggers_configure('wa-6', '{"t": {"after": ["go"], "run": "r", "using": 
 SELECT triggers_fire('wa-6', 'go');
 SELECT task_id AS wa6_task FROM triggers_claim('wa-w', '{wa6}', 1, '10 seconds') \gset
 BEGIN;
+-- (the lease counts from the heartbeat's statement, a little after now(): to the second)
 SELECT triggers_heartbeat(:wa6_task, '2 hours');
-SELECT visible_at - now() AS lease FROM triggers.queue WHERE session = 'wa-6';
+SELECT date_trunc('second', visible_at - now()) AS lease FROM triggers.queue WHERE session = 'wa-6';
 SELECT triggers_heartbeat(:wa6_task);
-SELECT visible_at - now() AS lease FROM triggers.queue WHERE session = 'wa-6';
+SELECT date_trunc('second', visible_at - now()) AS lease FROM triggers.queue WHERE session = 'wa-6';
 SELECT triggers_heartbeat(:wa6_task, NULL);
-SELECT visible_at - now() AS lease FROM triggers.queue WHERE session = 'wa-6';
+SELECT date_trunc('second', visible_at - now()) AS lease FROM triggers.queue WHERE session = 'wa-6';
 COMMIT;
 SELECT triggers_finish(:wa6_task);
 -- no longer held
@@ -258,3 +259,15 @@ END $$;
 SELECT triggers_fail(task_id) FROM triggers_claim('wa-w', '{wa.deep}');
 SELECT i.metadata -> 'depth' AS depth, round(extract(epoch FROM q.visible_at - now())) AS retry_in_seconds
 FROM triggers.queue AS q JOIN triggers.instance AS i USING (session, task, n) WHERE q.session = 'wa-deep';
+
+------------------------------------------------------------------------------
+-- A retry repeated after its parent was also replayed by hand still returns
+-- the retry's own clone (not "more than one row").
+------------------------------------------------------------------------------
+SELECT triggers_configure('wa-rr', '{"t": {"after": ["go"], "run": "r", "using": "wa.rr"}}');
+SELECT triggers_fire('wa-rr', 'go');
+SELECT task_id AS rr_task FROM triggers_claim('wa-w', '{wa.rr}') \gset
+SELECT triggers_retry(:rr_task);
+SELECT triggers_set_status('wa-rr', 't#0', 'failed');
+SELECT triggers_replay('wa-rr', 't#0');
+SELECT triggers_retry(:rr_task) AS repeated;

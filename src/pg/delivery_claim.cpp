@@ -58,7 +58,8 @@ void Add(Candidates *c, ItemPointerData tid, TimestampTz visible_at) {
   c->rows[c->count++] = Candidate{tid, visible_at};
 }
 
-/* The claim's view of "now": the transaction's start, as now() in SQL. */
+/* The claim's view of "now": its statement's start (statement_timestamp()), so
+ * that a lease counts from the claim, not from the start of a longer transaction. */
 struct Moment {
   Datum now;  /* timestamptz */
   Datum name; /* text: the queue being walked */
@@ -74,12 +75,16 @@ bool Claimable(TupleTableSlot *row, const Moment &m) {
 /*
  * Locks the row at `tid` unless another transaction holds it; its newest
  * version goes to `locked`.  A version changed since the snapshot must still
- * be claimable (what the EvalPlanQual recheck of FOR UPDATE does).
+ * be claimable (what the EvalPlanQual recheck of FOR UPDATE does).  Under
+ * REPEATABLE READ and SERIALIZABLE a row changed since the snapshot is
+ * skipped: the claim could not see the instance as it now is (PostgreSQL's
+ * FOR UPDATE would fail with 40001; skipping lets the next claim take it).
  */
 bool LockClaimable(Relation queue, Snapshot snapshot, ItemPointer tid, const Moment &m, TupleTableSlot *locked) {
   TM_FailureData failure;
+  int flags = IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
   TM_Result result = table_tuple_lock(queue, tid, snapshot, locked, GetCurrentCommandId(true), LockTupleExclusive,
-                                      LockWaitSkip, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
+                                      LockWaitSkip, flags, &failure);
   if (result != TM_Ok) return false; /* held by another worker, answered, or changed by this transaction */
   slot_getallattrs(locked);
   return !failure.traversed || Claimable(locked, m);
@@ -137,16 +142,17 @@ void Redeliver(TupleTableSlot *row, Datum new_id, Snapshot snapshot) {
   Snapshot newest = RegisterSnapshot(IsolationUsesXactSnapshot() ? snapshot : GetLatestSnapshot());
   triggers::IdLookup by_id = triggers::OpenIdLookup(w.rel, "instance_task_id", newest);
   TupleTableSlot *instance = table_slot_create(w.rel, nullptr);
-  if (triggers::LookUp(&by_id, row->tts_values[triggers::kQueueTaskId], instance)) {
-    Datum values[triggers::kHistoryColumnCount];
-    bool nulls[triggers::kHistoryColumnCount];
-    memcpy(values, instance->tts_values, sizeof values);
-    memcpy(nulls, instance->tts_isnull, sizeof nulls);
-    values[triggers::kInstanceTaskId] = new_id;
-    nulls[triggers::kInstanceAnswer] = true;
-    ExecStoreHeapTuple(heap_form_tuple(RelationGetDescr(w.rel), values, nulls), w.slot, false);
-    triggers::UpdateLockedRow(&w, &instance->tts_tid, newest, "a task instance");
-  }
+  if (!triggers::LookUp(&by_id, row->tts_values[triggers::kQueueTaskId], instance))
+    elog(ERROR, "triggers: the instance of delivery " INT64_FORMAT " is missing",
+         DatumGetInt64(row->tts_values[triggers::kQueueTaskId]));
+  Datum values[triggers::kHistoryColumnCount];
+  bool nulls[triggers::kHistoryColumnCount];
+  memcpy(values, instance->tts_values, sizeof values);
+  memcpy(nulls, instance->tts_isnull, sizeof nulls);
+  values[triggers::kInstanceTaskId] = new_id;
+  nulls[triggers::kInstanceAnswer] = true;
+  ExecStoreHeapTuple(heap_form_tuple(RelationGetDescr(w.rel), values, nulls), w.slot, false);
+  triggers::UpdateLockedRow(&w, &instance->tts_tid, newest, "a task instance");
   ExecDropSingleTupleTableSlot(instance);
   triggers::CloseIdLookup(&by_id);
   UnregisterSnapshot(newest);
@@ -190,7 +196,7 @@ void ClaimDeliveries(FunctionCallInfo fcinfo, Datum worker, Datum queues, int ma
   Datum *names;
   int nqueues;
   deconstruct_array(DatumGetArrayTypeP(queues), TEXTOID, -1, false, TYPALIGN_INT, &names, nullptr, &nqueues);
-  Datum now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+  Datum now = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
   Datum until = DirectFunctionCall2(timestamptz_pl_interval, now, lease);
   CommandCounterIncrement();
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());

@@ -9,7 +9,7 @@ trap 'rm -rf "$out"' EXIT
 # under test; only the test itself is compiled here.
 make -s -C "$root/src/worker" >/dev/null
 objs=()
-for o in options log handler_lookup handler_process task; do objs+=("$root/src/worker/$o.o"); done
+for o in options log handler_lookup handler_process task names utf8; do objs+=("$root/src/worker/$o.o"); done
 g++ -std=c++17 -Wall -Wextra -Werror -O0 -I"$root/src/worker" -I"$(pg_config --includedir)" \
   -o "$out/unit_tests" "$root/test/worker/unit_tests.cpp" "${objs[@]}"
 "$out/unit_tests"
