@@ -4,7 +4,8 @@
 set -euo pipefail
 # usage: install-deps.sh [peers]   (peers: also Node.js and npm, for make bench-peers)
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-client-15
-          nlohmann-json3-dev libpq-dev g++ make clang libclang-rt-14-dev time valgrind)
+          nlohmann-json3-dev libpq-dev g++ make clang libclang-rt-14-dev time valgrind
+          procps)  # ps and pgrep: the worker tests and the benchmark watch processes
 if [ "${1:-}" = peers ] && ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 missing=()
 for p in "${packages[@]}"; do

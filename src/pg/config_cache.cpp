@@ -9,9 +9,9 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "fmgr.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 }
