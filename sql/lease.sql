@@ -116,3 +116,17 @@ SELECT visible_at - now() > interval '1 second' AS lease_from_the_claim,
        claimed_at > now() AS claimed_after_the_transaction_began
 FROM triggers.queue WHERE session = 'ls-4';
 COMMIT;
+-- a claim in a procedure, in a transaction begun after its statement: the task
+-- a fire of that transaction queued (visible at that transaction's now()) is
+-- claimable at once
+SELECT triggers_configure('ls-5', '{"t": {"after": [], "andEvery": "go", "run": "r", "using": "ls5"}}');
+DO $$
+DECLARE
+  v_claimed integer;
+BEGIN
+  PERFORM pg_sleep(0.05);
+  COMMIT;
+  PERFORM triggers_fire('ls-5', 'go');
+  SELECT count(*) INTO v_claimed FROM triggers_claim('ls-w1', '{ls5}');
+  RAISE NOTICE 'claimed in the procedure: %', v_claimed;
+END $$;

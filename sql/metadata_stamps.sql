@@ -62,7 +62,10 @@ COMMIT;
 SELECT triggers_configure('ms4', '{"t": {"after": ["go"], "andEvery": "go", "run": "r", "using": "ms4"}}');
 SELECT triggers_fire('ms4', 'go'), triggers_fire('ms4', 'go'), triggers_fire('ms4', 'go');
 BEGIN;
-CREATE TEMP TABLE ms4_claim AS SELECT task_id, instance, statement_timestamp() AS claimed FROM triggers_claim('w', '{ms4}', 3, '1 hour');
+CREATE TEMP TABLE ms4_claim AS SELECT task_id, instance FROM triggers_claim('w', '{ms4}', 3, '1 hour');
+-- the claim's time (the clock at the claim), as its queue row keeps it
+ALTER TABLE ms4_claim ADD COLUMN claimed timestamptz;
+UPDATE ms4_claim AS c SET claimed = q.claimed_at FROM triggers.queue AS q WHERE q.task_id = c.task_id;
 SELECT i.task || '#' || i.n AS instance, i.status AS stored, v.status AS shown,
        v.metadata #>> '{timestamps,running}' = to_jsonb(c.claimed) #>> '{}' AS running_is_claim,
        v.metadata #>> '{timestamps,lastModified}' = to_jsonb(c.claimed) #>> '{}' AS modified_is_claim

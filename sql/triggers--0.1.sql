@@ -850,8 +850,8 @@ BEGIN
     RAISE EXCEPTION 'task_id must not be NULL' USING ERRCODE = '22004';
   END IF;
   PERFORM triggers._duration(v_lease, 'lease', false);
-  -- from this statement on, not from the start of a longer transaction
-  UPDATE triggers.queue AS q SET visible_at = statement_timestamp() + v_lease
+  -- from now on, not from the start of a longer transaction
+  UPDATE triggers.queue AS q SET visible_at = clock_timestamp() + v_lease
   WHERE q.task_id = $1 AND q.worker IS NOT NULL;
   IF FOUND THEN
     RETURN true;

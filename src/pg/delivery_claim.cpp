@@ -58,8 +58,10 @@ void Add(Candidates *c, ItemPointerData tid, TimestampTz visible_at) {
   c->rows[c->count++] = Candidate{tid, visible_at};
 }
 
-/* The claim's view of "now": its statement's start (statement_timestamp()), so
- * that a lease counts from the claim, not from the start of a longer transaction. */
+/* The claim's view of "now": the clock (clock_timestamp()).  A lease counts from
+ * the claim, not from the start of a longer transaction; and a task another
+ * transaction queued after this statement (or, in a procedure, this transaction)
+ * began, with visible_at = its own now(), is claimable at once. */
 struct Moment {
   Datum now;  /* timestamptz */
   Datum name; /* text: the queue being walked */
@@ -196,7 +198,7 @@ void ClaimDeliveries(FunctionCallInfo fcinfo, Datum worker, Datum queues, int ma
   Datum *names;
   int nqueues;
   deconstruct_array(DatumGetArrayTypeP(queues), TEXTOID, -1, false, TYPALIGN_INT, &names, nullptr, &nqueues);
-  Datum now = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
+  Datum now = TimestampTzGetDatum(GetCurrentTimestamp());
   Datum until = DirectFunctionCall2(timestamptz_pl_interval, now, lease);
   CommandCounterIncrement();
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
