@@ -471,26 +471,31 @@ DECLARE
 BEGIN
   UPDATE triggers.session AS s SET config_id = p_new WHERE s.session = p_session;
   -- queued instances follow their task's current configuration: claims hand out
-  -- its run, on its queue, with its withParams under the instance's kwargs
+  -- its run, on its queue, with its withParams under the instance's kwargs.
+  -- First the tasks that move to another queue (a claimable one wakes its new
+  -- queue), then the others; each statement's conditions are checked again on
+  -- the newest version of a row a concurrent claim changed.
   FOR v_woken IN
     WITH moved AS (
       UPDATE triggers.queue AS q
       SET run = c.run, queue = c.queue,
           kwargs = CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END
-      FROM triggers.config_task AS c, triggers.instance AS i,
-           (SELECT o.task_id, o.queue FROM triggers.queue AS o WHERE o.session = p_session) AS old
+      FROM triggers.config_task AS c, triggers.instance AS i
       WHERE q.session = p_session AND c.config_id = p_new AND c.task = q.task
-        AND i.session = q.session AND i.task = q.task AND i.n = q.n AND old.task_id = q.task_id
-        AND (q.run, q.queue, q.kwargs) IS DISTINCT FROM
-            (c.run, c.queue, CASE WHEN c.with_params IS NULL THEN i.kwargs
-                                  ELSE triggers._merge(c.with_params, i.kwargs) END)
-      RETURNING q.queue, old.queue AS old_queue, q.worker, q.visible_at)
-    -- a task moved to another queue, claimable now, wakes that queue's workers
-    SELECT DISTINCT m.queue FROM moved AS m
-    WHERE m.queue <> m.old_queue AND m.worker IS NULL AND m.visible_at <= now()
+        AND i.session = q.session AND i.task = q.task AND i.n = q.n AND q.queue <> c.queue
+      RETURNING q.queue, q.worker, q.visible_at)
+    SELECT DISTINCT m.queue FROM moved AS m WHERE m.worker IS NULL AND m.visible_at <= now()
   LOOP
     PERFORM triggers._wake(v_woken);
   END LOOP;
+  UPDATE triggers.queue AS q
+  SET run = c.run,
+      kwargs = CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END
+  FROM triggers.config_task AS c, triggers.instance AS i
+  WHERE q.session = p_session AND c.config_id = p_new AND c.task = q.task
+    AND i.session = q.session AND i.task = q.task AND i.n = q.n
+    AND (q.run, q.kwargs) IS DISTINCT FROM
+        (c.run, CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END);
   SELECT coalesce(array_agg(c.task), '{}') INTO v_added FROM triggers.config_task AS c
   WHERE c.config_id = p_new
     AND (p_old IS NULL OR NOT EXISTS (SELECT FROM triggers.config_task AS o
@@ -656,19 +661,24 @@ DECLARE
   v_wf triggers.workflow;
   v_lock record;
   v_new bigint;
+  v_try integer;
 BEGIN
   PERFORM triggers._check_name('session', $1), triggers._check_name('workflow name', $2);
   v_lock := triggers._lock_session($1, false);
   -- the workflow's current version, read once the session is ours; its
   -- configuration is locked while it is taken into use (a purge skips it).  Not
   -- found: an edit and a purge replaced it meanwhile, so read the workflow again.
-  LOOP
+  FOR v_try IN 1..10 LOOP
     SELECT * INTO v_wf FROM triggers.workflow AS w WHERE w.name = $2;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'workflow "%" does not exist', $2 USING ERRCODE = '42704';
     END IF;
     PERFORM FROM triggers.config AS c WHERE c.config_id = v_wf.config_id FOR KEY SHARE;
     EXIT WHEN FOUND;
+    IF v_try = 10 THEN
+      RAISE EXCEPTION 'workflow "%" has no stored configuration', $2 USING ERRCODE = '55000',
+        HINT = 'It was written without its trigger (e.g. under session_replication_role = replica): delete it and insert it again.';
+    END IF;
   END LOOP;
   IF v_lock.workflow = $2 THEN
     RETURN '{}';

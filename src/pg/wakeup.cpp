@@ -38,6 +38,7 @@
 extern "C" {
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "commands/dbcommands.h"
@@ -56,6 +57,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 }
 
@@ -330,9 +332,17 @@ const char *DatabaseNeededAlone(Node *stmt) {
  * for (the owner, a superuser; CREATEDB for a template): anyone else's
  * statement fails anyway and must not stop the waker.
  */
+bool IsTemplate(Oid db) {
+  HeapTuple tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(db));
+  if (!HeapTupleIsValid(tuple)) return false;
+  bool is_template = reinterpret_cast<Form_pg_database>(GETSTRUCT(tuple))->datistemplate;
+  ReleaseSysCache(tuple);
+  return is_template;
+}
+
 bool MayNeedDatabaseAlone(Node *stmt, Oid db) {
   if (pg_database_ownercheck(db, GetUserId())) return true;
-  return IsA(stmt, CreatedbStmt) && have_createdb_privilege();
+  return IsA(stmt, CreatedbStmt) && have_createdb_privilege() && IsTemplate(db);
 }
 
 void StopWakerBefore(PlannedStmt *pstmt, const char *query, bool read_only_tree, ProcessUtilityContext context,

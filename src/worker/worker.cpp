@@ -318,6 +318,17 @@ void Worker::SendHeartbeats(TimePoint now) {
   }
 }
 
+// A heartbeat for a task whose answer is waiting to be sent again; its reply
+// needs no action (a lost lease shows when the answer is refused).
+void Worker::RenewLease(int64_t task_id) {
+  Request r;
+  r.what = "heartbeat task_id=" + std::to_string(task_id) + " (answer pending)";
+  r.sql = kHeartbeatSql;
+  r.params = {std::to_string(task_id), FormatSeconds(options_.lease, 6)};
+  r.done = [](Reply&) {};
+  conn_.Submit(std::move(r));
+}
+
 // false from triggers_heartbeat means the task is no longer ours: another
 // worker may be running it, so stop our handler and never answer for it.
 void Worker::OnHeartbeatReply(int64_t task_id, Reply& reply) {
@@ -449,7 +460,11 @@ void Worker::OnAnswerReply(Answer answer, Reply& reply) {
   }
   if (IsTransientState(reply.sqlstate)) {
     ++answer.tries;
-    double wait = std::min(kMaxAnswerRetry, 0.25 * std::pow(2.0, answer.tries));
+    // The task's handler is done, so no heartbeat keeps its lease any more:
+    // renew it with each retry, and retry within a heartbeat interval, or the
+    // lease could expire and the task run again while its answer waits.
+    if (answer.kind != Answer::Kind::kHandBack) RenewLease(t.task_id);
+    double wait = std::min({kMaxAnswerRetry, options_.heartbeat, 0.25 * std::pow(2.0, answer.tries)});
     Log(LogLevel::kWarn, "answer for " + Describe(t) + " got a transient error: " + reply.message + " (SQLSTATE " +
                              reply.sqlstate + "); retrying in " + FormatSeconds(wait, 2) + " s");
     ++answers_pending_;

@@ -67,6 +67,7 @@ class Worker {
   void SubmitDelayedAnswers(TimePoint now);
   // Slots neither running a handler nor waiting for an answer's acknowledgement.
   int FreeSlots() const;
+  void RenewLease(int64_t task_id);
   // True when the loop should end, with the exit status.
   bool Finished(TimePoint now, int* exit_status);
   // How long poll() may sleep before the next deadline.

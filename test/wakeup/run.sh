@@ -142,15 +142,19 @@ sql -c "CREATE DATABASE wk1" && start_waker_in wk1 && sql -c "ALTER DATABASE wk1
   && start_waker_in wk2 && sql -c "DROP DATABASE wk2" -c "DROP DATABASE wk3" && ok=0
 check database_statements_stop_the_waker $ok
 
-# Someone who may not drop a database does not stop its waker by trying.
+# Someone who may not drop (or copy: not its owner, and not a template) a
+# database does not stop its waker by trying.
 ok=1
 sql -c "CREATE ROLE wk_nobody LOGIN" -c "CREATE DATABASE wk4" && start_waker_in wk4 && {
   pid=$(sql -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = 'wk4'")
   ! sql -U wk_nobody -c "DROP DATABASE wk4" 2>/dev/null && sleep 0.5 \
     && [ "$(sql -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = 'wk4'")" = "$pid" ] \
+    && sql -c "ALTER ROLE wk_nobody CREATEDB" && ! sql -U wk_nobody -c "CREATE DATABASE wk5 TEMPLATE wk4" 2>/dev/null \
+    && sleep 0.5 \
+    && [ "$(sql -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = 'wk4'")" = "$pid" ] \
     && sql -c "DROP DATABASE wk4" && ok=0
 }
-check failed_drop_keeps_the_waker $ok
+check failed_drop_or_copy_keeps_the_waker $ok
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
