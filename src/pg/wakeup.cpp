@@ -341,8 +341,15 @@ bool IsTemplate(Oid db) {
 }
 
 bool MayNeedDatabaseAlone(Node *stmt, Oid db) {
-  if (pg_database_ownercheck(db, GetUserId())) return true;
-  return IsA(stmt, CreatedbStmt) && have_createdb_privilege() && IsTemplate(db);
+  bool owner = pg_database_ownercheck(db, GetUserId());
+  switch (nodeTag(stmt)) {
+    case T_CreatedbStmt:
+      return have_createdb_privilege() && (owner || IsTemplate(db));
+    case T_RenameStmt:
+      return owner && have_createdb_privilege();
+    default:
+      return owner;
+  }
 }
 
 void StopWakerBefore(PlannedStmt *pstmt, const char *query, bool read_only_tree, ProcessUtilityContext context,

@@ -63,6 +63,13 @@ void Connection::Submit(Request request) {
   queue_.push_back(std::move(request));
 }
 
+void Connection::SubmitFirst(Request request) {
+  // the request in flight stays at the front until its reply arrives
+  auto at = queue_.begin();
+  if (state_ == State::kBusy && at != queue_.end()) ++at;
+  queue_.insert(at, std::move(request));
+}
+
 std::deque<Request> Connection::TakeQueue() {
   std::deque<Request> q;
   q.swap(queue_);

@@ -44,6 +44,9 @@ class Connection {
 
   // Queues a request; it is sent when the connection is up and idle.
   void Submit(Request request);
+  // Queues a request ahead of everything not yet sent (heartbeats: they must
+  // not wait behind answers that wait for locks).
+  void SubmitFirst(Request request);
 
   // Starts a (re)connection when due, enforces the connect timeout and sends
   // the next queued request when idle.

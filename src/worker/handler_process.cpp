@@ -131,7 +131,8 @@ bool HandlerProcess::Start(const std::string& path, std::string input, const std
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     close(in_pipe[1]); close(out_pipe[0]); close(err_pipe[0]);
-    out_of_resources_ = exec_errno == EMFILE || exec_errno == ENFILE || exec_errno == ENOMEM || exec_errno == EAGAIN;
+    out_of_resources_ = exec_errno == EMFILE || exec_errno == ENFILE || exec_errno == ENOMEM || exec_errno == EAGAIN ||
+                        exec_errno == ETXTBSY;
     *error = "cannot execute " + path + ": " + std::strerror(exec_errno);
     return false;
   }

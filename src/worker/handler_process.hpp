@@ -49,8 +49,9 @@ class HandlerProcess {
   // left of its process group and reaps it.
   void CheckExited(TimePoint now);
 
-  // True when Start failed for want of descriptors, processes or memory: the
-  // worker's own trouble, not the task's.
+  // True when Start failed in a way that may pass: no descriptors, processes or
+  // memory (the worker's trouble, not the task's), or a handler file being
+  // replaced (ETXTBSY, a deploy).
   bool out_of_resources() const { return out_of_resources_; }
 
   // SIGKILLs the whole process group, and the handler if it left it (timeout,

@@ -87,10 +87,12 @@ std::vector<std::string> Channels(const Options& o) {
 
 // One connection carries every statement in turn: an answer waiting for a
 // session lock (a long application transaction firing into that session) must
-// not hold up the other tasks' heartbeats until their leases expire.  It gives
-// up after half a heartbeat interval (55P03) and is sent again later.
+// not hold up the heartbeats, which go ahead of it in the queue, until leases
+// expire.  It gives up (55P03) after half the smaller of the heartbeat interval
+// and the rest of a lease, and is sent again later.
 std::vector<std::string> SessionSetup(const Options& o) {
-  long ms = std::clamp(static_cast<long>(o.heartbeat * 500), 100L, 2147483647L);  // lock_timeout is an int
+  double seconds = std::min(o.heartbeat, o.lease - o.heartbeat) / 2;  // a heartbeat waits at most this
+  long ms = std::clamp(static_cast<long>(seconds * 1000), 100L, 2147483647L);  // lock_timeout is an int
   return {"SET lock_timeout = " + std::to_string(ms)};
 }
 
@@ -314,7 +316,12 @@ void Worker::SendHeartbeats(TimePoint now) {
     r.params = {std::to_string(id), FormatSeconds(options_.lease, 6)};
     int64_t task_id = id;
     r.done = [this, task_id](Reply& reply) { OnHeartbeatReply(task_id, reply); };
-    conn_.Submit(std::move(r));
+    conn_.SubmitFirst(std::move(r));
+  }
+  for (auto& [id, next] : answer_leases_) {
+    if (now < next || !conn_.connected()) continue;
+    next = now + FromSeconds(options_.heartbeat);
+    RenewLease(id);
   }
 }
 
@@ -326,7 +333,7 @@ void Worker::RenewLease(int64_t task_id) {
   r.sql = kHeartbeatSql;
   r.params = {std::to_string(task_id), FormatSeconds(options_.lease, 6)};
   r.done = [](Reply&) {};
-  conn_.Submit(std::move(r));
+  conn_.SubmitFirst(std::move(r));
 }
 
 // false from triggers_heartbeat means the task is no longer ours: another
@@ -401,6 +408,8 @@ void Worker::ReapHandlers(TimePoint now) {
 // repeated answer a no-op).
 void Worker::SubmitAnswer(Answer answer) {
   ++answers_pending_;
+  if (answer.kind != Answer::Kind::kHandBack)
+    answer_leases_.emplace(answer.task.task_id, Clock::now() + FromSeconds(options_.heartbeat));
   auto shared = std::make_shared<Answer>(std::move(answer));
   Request r;
   r.keep_on_loss = true;
@@ -428,6 +437,7 @@ void Worker::SubmitAnswer(Answer answer) {
 
 void Worker::OnAnswerReply(Answer answer, Reply& reply) {
   --answers_pending_;
+  answer_leases_.erase(answer.task.task_id);  // back below if it is sent again
   once_need_claim_ = true;
   const Task& t = answer.task;
   if (reply.status == Reply::Status::kOk) {
@@ -460,10 +470,8 @@ void Worker::OnAnswerReply(Answer answer, Reply& reply) {
   }
   if (IsTransientState(reply.sqlstate)) {
     ++answer.tries;
-    // The task's handler is done, so no heartbeat keeps its lease any more:
-    // renew it with each retry, and retry within a heartbeat interval, or the
-    // lease could expire and the task run again while its answer waits.
-    if (answer.kind != Answer::Kind::kHandBack) RenewLease(t.task_id);
+    // its lease stays renewed meanwhile (answer_leases_)
+    if (answer.kind != Answer::Kind::kHandBack) answer_leases_.emplace(t.task_id, Clock::now());
     double wait = std::min({kMaxAnswerRetry, options_.heartbeat, 0.25 * std::pow(2.0, answer.tries)});
     Log(LogLevel::kWarn, "answer for " + Describe(t) + " got a transient error: " + reply.message + " (SQLSTATE " +
                              reply.sqlstate + "); retrying in " + FormatSeconds(wait, 2) + " s");
@@ -548,6 +556,8 @@ int Worker::PollTimeoutMs(TimePoint now) const {
     if (conn_.connected() && !a->heartbeat_in_flight && !a->lease_lost) consider(a->next_heartbeat);
   }
   for (const auto& [when, a] : delayed_answers_) consider(when);
+  if (conn_.connected())
+    for (const auto& [id, renew] : answer_leases_) consider(renew);
   if (stopping_ && !killed_for_stop_) consider(stop_deadline_);
   if (stopping_) consider(flush_deadline_);
   if (next <= now) return 0;

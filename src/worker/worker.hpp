@@ -82,6 +82,10 @@ class Worker {
   std::vector<std::pair<TimePoint, Answer>> delayed_answers_;  // transient errors: retry later
   bool claim_in_flight_ = false;
   TimePoint claim_pause_until_{};  // after a handler could not start for want of resources
+  // Tasks whose handler is done and whose answer is not acknowledged yet, with
+  // the time their lease is next renewed: an answer may wait (a session lock,
+  // retries) longer than the lease, which no handler heartbeat renews any more.
+  std::map<int64_t, TimePoint> answer_leases_;
   bool wake_ = true;         // a notification (or a full batch) says there may be work
   TimePoint next_poll_{};    // claim at least this often
   bool once_need_claim_ = true;  // --once: something may still be claimable
