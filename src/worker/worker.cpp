@@ -536,7 +536,9 @@ bool Worker::Finished(TimePoint now, int* exit_status) {
   if (active_.empty() && flush_deadline_ == Never()) flush_deadline_ = now + FromSeconds(kFlushSeconds);
   if (now < flush_deadline_) return false;
   for (const Request& r : conn_.TakeQueue())
-    if (r.keep_on_loss) Log(LogLevel::kError, "giving up on " + r.what + ": the database is unreachable");
+    if (r.keep_on_loss)
+      Log(LogLevel::kError, "giving up on " + r.what + ": not acknowledged within " + FormatSeconds(kFlushSeconds, 0) +
+                                " s of stopping (the database unreachable, or the session locked)");
   for (const auto& [when, a] : delayed_answers_)
     Log(LogLevel::kError, "giving up on the answer for " + Describe(a.task));
   *exit_status = answers_pending_ > 0 ? 1 : exit_status_;
