@@ -16,7 +16,9 @@
 #                   ratios: medians of each round's own, with their range; WAL a call);
 #                   synchronous_commit on and off; and the ceiling: the cheapest durable
 #                   transaction that records a fire (fire_base0: UPDATE one row, INSERT one,
-#                   no NOTIFY), which no fire can beat at the same commit rate
+#                   no NOTIFY), which no fire can beat at the same commit rate; and the floor:
+#                   the cheapest transaction that waits for a flush (one row, no index),
+#                   which bounds what any durable call can reach against add_job
 #   drain           3 x E2E_SESSIONS no-op jobs queued, then runOnce() with the
 #                   performance preset (PEER_ROUNDS rounds alternating with ours,
 #                   medians) and with concurrency 8 unbatched; rates net of
@@ -80,8 +82,8 @@ gw_left() { sql peer -c "SELECT count(*) FROM graphile_worker._private_jobs"; }
 # each ratio the median of the rounds' own ratios (the disk's flush time drifts over
 # minutes on a shared machine: neighbours in time share it).  WAL per call: medians.
 add_round() {   # SYNC CLIENTS ROUND
-  local sync=$1 c=$2 r=$3 order="gw fire ceiling" who
-  [ $((r % 2)) = 0 ] && order="ceiling fire gw"
+  local sync=$1 c=$2 r=$3 order="gw fire ceiling floor" who
+  [ $((r % 2)) = 0 ] && order="floor ceiling fire gw"
   for who in $order; do
     case $who in
       gw) gw_reset
@@ -89,9 +91,11 @@ add_round() {   # SYNC CLIENTS ROUND
       fire) fire_run peer "peer.fire.$sync.c$c.r$r" fire1 "$c" ;;
       ceiling) sql peer -c CHECKPOINT >/dev/null
                run_pgbench peer "ceiling.$sync.c$c.r$r" "$SQL/base0.sql" "$c" -D nsessions="$NSESSIONS" ;;
+      floor) sql peer -c "TRUNCATE b_floor" -c CHECKPOINT >/dev/null
+             run_pgbench peer "floor.$sync.c$c.r$r" "$SQL/floor.sql" "$c" ;;
     esac
   done
-  for who in peer.fire ceiling; do
+  for who in peer.fire ceiling floor; do
     record "$who.vs_gw.$sync.c$c.r$r" "$(_div "$(get "$who.$sync.c$c.r$r")" "$(get "gw.add.$sync.c$c.r$r")")"
   done
 }
@@ -101,11 +105,11 @@ if want add; then
     reset_fire_state peer
     for c in 1 4; do
       for ((r = 1; r <= PEER_ADD_ROUNDS; r++)); do add_round "$sync" "$c" "$r"; done
-      for k in gw.add peer.fire ceiling; do
+      for k in gw.add peer.fire ceiling floor; do
         record_median "$k.$sync.c$c" "$PEER_ADD_ROUNDS"
         for f in wal_bytes wal_syncs sync_us; do record_median_of "$k.$sync.c$c" "$PEER_ADD_ROUNDS" "$f"; done
       done
-      for k in peer.fire ceiling; do
+      for k in peer.fire ceiling floor; do
         record_median "$k.vs_gw.$sync.c$c" "$PEER_ADD_ROUNDS"
         record_range "$k.vs_gw.$sync.c$c" "$PEER_ADD_ROUNDS"
       done
@@ -191,11 +195,14 @@ report_peers_table() {
       o=$(get "ceiling.$sync.c$c")
       _row "the ceiling: a plain UPDATE + INSERT per transaction, no NOTIFY (fire_base0), vs add_job, calls/s" \
         "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_round_ratio "ceiling.vs_gw.$sync.c$c")" "–" "–"
+      o=$(get "floor.$sync.c$c")
+      _row "the floor: one row into a table without indexes per transaction, the cheapest that waits for a flush, vs add_job, calls/s" \
+        "sync $sync, $c client(s)" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_round_ratio "floor.vs_gw.$sync.c$c")" "–" "–"
     done
   done
   for c in 1 4; do
     _row "WAL a call: bytes / fdatasyncs / µs per fdatasync (cluster-wide, medians)" "sync on, $c client(s)" \
-      "$(_wal peer.fire.on.c$c)" "$(_wal gw.add.on.c$c)" "ceiling: $(_wal ceiling.on.c$c)" "–" "–"
+      "$(_wal peer.fire.on.c$c)" "$(_wal gw.add.on.c$c)" "ceiling: $(_wal ceiling.on.c$c); floor: $(_wal floor.on.c$c)" "–" "–"
   done
   o=$(get peer.e2e.rate)
   b=$(get gw.drain.c8.rate)

@@ -2,7 +2,7 @@
 -- schema-less tables (database "bench", next to the extension's schema).
 -- psql -v nsessions=N -f baseline.sql
 SET client_min_messages = warning;
-DROP TABLE IF EXISTS b_session, b_event, b_queue, bq, lq, lq_log;
+DROP TABLE IF EXISTS b_session, b_event, b_queue, b_floor, bq, lq, lq_log;
 
 -- Fire rate (item 1): the minimum a fire that schedules one task must do by hand:
 -- UPDATE one session row, INSERT one event row, INSERT one queue row, NOTIFY.
@@ -44,6 +44,10 @@ BEGIN
   UPDATE b_session SET fires = fires + 1, updated_at = now() WHERE session = p_session;
   INSERT INTO b_event (session, trigger, kwargs) VALUES (p_session, 'once', '{}');
 END $$;
+
+-- The floor (make bench-peers): the cheapest transaction that must wait for a
+-- flush, one tiny row into a table without indexes.  No fire can be faster.
+CREATE TABLE b_floor (n integer);
 
 -- End-to-end (item 2): a plain SKIP LOCKED queue (see drain_baseline.cpp).
 CREATE TABLE bq (
