@@ -26,6 +26,12 @@
  * waker cleared is sent the notification that made it clear it, and claims
  * again.
  *
+ * The table of queues is fixed (kMaxQueues); when it is full, a new queue takes
+ * the slot of the least recently used one that no open transaction holds and
+ * no notification waits for.  That queue's "waiting" mark goes with it, so
+ * from the first such eviction on, a queue new to the table is assumed to have
+ * a worker waiting: its first commit notifies, and no wake-up is lost.
+ *
  * PostgreSQL contracts used: src/backend/commands/async.c (NOTIFY is
  * transactional, delivered at commit), src/include/postmaster/bgworker.h
  * (dynamic background workers), src/include/access/xact.h (XactCallback),
@@ -69,8 +75,10 @@ constexpr int kStartTimeoutMs = 10000;
 
 struct QueueSlot {
   Oid db;
-  bool pending;  /* a commit queued work: the waker must notify */
-  bool waiting;  /* a worker claimed since the last notification: it may be idle */
+  bool pending;    /* a commit queued work: the waker must notify */
+  bool waiting;    /* a worker claimed since the last notification: it may be idle */
+  int holders;     /* open transactions with this queue in their pending_mask */
+  uint64 last_use; /* shared->uses when last looked up: the eviction order */
   char name[NAMEDATALEN];
 };
 
@@ -83,6 +91,8 @@ struct WakerSlot {
 
 struct WakeShared {
   slock_t mutex;
+  uint64 uses;    /* lookups so far */
+  bool evicted;   /* a queue lost its slot (and its "waiting" mark) once */
   QueueSlot queues[kMaxQueues];
   WakerSlot wakers[kMaxWakers];
 };
@@ -114,25 +124,50 @@ void StartupShmem() noexcept {
   LWLockRelease(AddinShmemInitLock);
 }
 
-/* Slot of (this database, queue), added if new; -1 when the table is full. */
-int QueueSlotFor(const char *queue) {
-  int free_slot = -1, found = -1;
-  SpinLockAcquire(&shared->mutex);
+/*
+ * Slot of (this database, queue), under the mutex: added if new, in a free
+ * slot or else in the least recently used one nobody holds or has to notify;
+ * -1 when every slot is busy.
+ */
+int SlotForLocked(const char *queue) {
+  int found = -1, free_slot = -1, victim = -1;
   for (int i = 0; i < kMaxQueues && found < 0; ++i) {
-    QueueSlot &q = shared->queues[i];
+    const QueueSlot &q = shared->queues[i];
     if (q.db == MyDatabaseId && strcmp(q.name, queue) == 0) found = i;
-    else if (q.db == InvalidOid && free_slot < 0) free_slot = i;
+    else if (q.db == InvalidOid) free_slot = free_slot < 0 ? i : free_slot;
+    else if (q.holders == 0 && !q.pending && (victim < 0 || q.last_use < shared->queues[victim].last_use))
+      victim = i;
+  }
+  if (found < 0 && free_slot < 0 && victim >= 0) {
+    free_slot = victim;
+    shared->evicted = true;
   }
   if (found < 0 && free_slot >= 0) {
     QueueSlot &q = shared->queues[free_slot];
     q.db = MyDatabaseId;
     q.pending = false;
-    q.waiting = false;
+    q.waiting = shared->evicted; /* it may be a queue that lost its slot while a worker waited */
+    q.holders = 0;
     strlcpy(q.name, queue, NAMEDATALEN);
     found = free_slot;
   }
-  SpinLockRelease(&shared->mutex);
+  if (found >= 0) shared->queues[found].last_use = ++shared->uses;
   return found;
+}
+
+/* The slot of `queue`, held by this transaction until it ends; -1 when none is free. */
+int HoldSlot(const char *queue) {
+  SpinLockAcquire(&shared->mutex);
+  int slot = SlotForLocked(queue);
+  if (slot >= 0 && !(pending_mask & (UINT64CONST(1) << slot))) shared->queues[slot].holders++;
+  SpinLockRelease(&shared->mutex);
+  return slot;
+}
+
+/* Lets go of the slots in `mask` (the caller holds the mutex). */
+void ReleaseSlotsLocked(uint64 mask) {
+  for (int i = 0; i < kMaxQueues; ++i)
+    if (mask & (UINT64CONST(1) << i)) shared->queues[i].holders--;
 }
 
 /* Starts this database's waker unless it runs (or started recently). */
@@ -194,11 +229,12 @@ void OnXactEvent(XactEvent event, void *) noexcept {
     return;
   uint64 mask = pending_mask;
   pending_mask = 0;
-  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT) return;
+  bool commit = event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT;
   Latch *latch = nullptr;
   bool news = false; /* a queue already pending will be notified anyway, one nobody waits on need not be */
   SpinLockAcquire(&shared->mutex);
-  for (int i = 0; i < kMaxQueues; ++i)
+  ReleaseSlotsLocked(mask);
+  for (int i = 0; i < kMaxQueues && commit; ++i)
     if ((mask & (UINT64CONST(1) << i)) && shared->queues[i].waiting && !shared->queues[i].pending) {
       shared->queues[i].pending = true;
       news = true;
@@ -213,11 +249,17 @@ void OnXactEvent(XactEvent event, void *) noexcept {
 void OnSubXactEvent(SubXactEvent event, SubTransactionId, SubTransactionId, void *) noexcept {
   if (pending_mask == 0 || (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)) return;
   int level = GetCurrentTransactionNestLevel();
+  uint64 dropped = 0;
   for (int i = 0; i < kMaxQueues; ++i) {
     if (!(pending_mask & (UINT64CONST(1) << i)) || pending_level[i] < level) continue;
     if (event == SUBXACT_EVENT_COMMIT_SUB) pending_level[i] = level - 1;
-    else pending_mask &= ~(UINT64CONST(1) << i);
+    else dropped |= UINT64CONST(1) << i;
   }
+  if (dropped == 0) return;
+  pending_mask &= ~dropped;
+  SpinLockAcquire(&shared->mutex);
+  ReleaseSlotsLocked(dropped);
+  SpinLockRelease(&shared->mutex);
 }
 
 void Notify(const char *queue) {
@@ -383,15 +425,19 @@ void WakeupInit() {
 }
 
 void WakeQueue(const char *queue) {
-  int slot = shared != nullptr && !IsParallelWorker() ? QueueSlotFor(queue) : -1;
-  if (slot < 0 || !EnsureWaker()) {
+  if (shared == nullptr || IsParallelWorker() || !EnsureWaker()) {
     Notify(queue);
     return;
   }
-  if (!callback_registered) {
+  if (!callback_registered) { /* before any slot is held: the callbacks let go of it */
     RegisterXactCallback(OnXactEvent, nullptr);
     RegisterSubXactCallback(OnSubXactEvent, nullptr);
     callback_registered = true;
+  }
+  int slot = HoldSlot(queue);
+  if (slot < 0) {
+    Notify(queue);
+    return;
   }
   uint64 bit = UINT64CONST(1) << slot;
   if (!(pending_mask & bit)) pending_level[slot] = GetCurrentTransactionNestLevel();
@@ -399,10 +445,10 @@ void WakeQueue(const char *queue) {
 }
 
 void ExpectWake(const char *queue) {
-  int slot = shared != nullptr && !IsParallelWorker() ? QueueSlotFor(queue) : -1;
-  if (slot < 0) return; /* its fires notify directly */
+  if (shared == nullptr || IsParallelWorker()) return;
   SpinLockAcquire(&shared->mutex);
-  shared->queues[slot].waiting = true;
+  int slot = SlotForLocked(queue);
+  if (slot >= 0) shared->queues[slot].waiting = true; /* else its fires notify directly */
   SpinLockRelease(&shared->mutex);
 }
 

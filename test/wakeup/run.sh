@@ -37,9 +37,9 @@ until grep -q listening "$dir/heard"; do   # LISTEN must be in place before the 
 done
 # The listener acts as an idle worker: it claims (taking whatever is queued) and
 # finds nothing more, which marks both queues as waited on.
-claims() {
+claims() {   # [QUEUES]: default,q2
   local line
-  echo "SELECT 'claimed', count(*) FROM triggers_claim('listener', '{default,q2}', 1000);" >&"${LISTENER[1]}"
+  echo "SELECT 'claimed', count(*) FROM triggers_claim('listener', '{${1:-default,q2}}', 1000);" >&"${LISTENER[1]}"
   while read -t 10 -r line <&"${LISTENER[0]}"; do
     echo "$line" >> "$dir/heard"
     [[ "$line" == claimed* ]] && return 0
@@ -119,6 +119,30 @@ for _ in $(seq 1 30); do   # the first fire after the waker died may start a new
   if heard triggers_default $((before + 1)); then ok=0; break; fi
 done
 check waker_restarts_on_demand $ok
+
+# The waker's table holds 64 queues at a time; more take the slots of the least
+# recently used.  A queue that lost its slot while its worker waited (qa) is
+# still woken, and so is a queue new to a full table (qb), both by the waker:
+# not by a direct NOTIFY from the firing backend, and not forgotten.  Before
+# that, transactions holding every slot roll back (whole, and to a savepoint):
+# they must let go of the slots.
+sql -c "SELECT triggers_configure('wmany', (SELECT jsonb_object_agg('m' || g, jsonb_build_object(
+          'after', '[]'::jsonb, 'andEvery', 'go' || g, 'run', 'r', 'using', 'qm' || g)) FROM generate_series(1, 100) g)
+        || '{\"ta\": {\"after\": [], \"andEvery\": \"goa\", \"run\": \"r\", \"using\": \"qa\"},
+             \"tb\": {\"after\": [], \"andEvery\": \"gob\", \"run\": \"r\", \"using\": \"qb\"}}')" >/dev/null
+echo "LISTEN triggers_qa; LISTEN triggers_qb;" >&"${LISTENER[1]}"
+ok=1
+claims qa && sql -c "SELECT count(*) FROM triggers_claim('w', (SELECT array_agg('qm' || g) FROM generate_series(1, 100) g), 1)" >/dev/null \
+  && sql -c "BEGIN" -c "SELECT count(triggers_fire('wmany', 'go' || g)) FROM generate_series(1, 100) g" -c "ROLLBACK" \
+         -c "BEGIN" -c "SAVEPOINT s" -c "SELECT count(triggers_fire('wmany', 'go' || g)) FROM generate_series(1, 100) g" \
+         -c "ROLLBACK TO SAVEPOINT s" -c "COMMIT" >/dev/null \
+  && sql -c "SELECT triggers_fire('wmany', 'goa')" -c "SELECT triggers_fire('wmany', 'gob')" >/dev/null \
+  && heard triggers_qa 1 && heard triggers_qb 1 && {
+  waker=$(sql -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = 'postgres'")
+  senders=$(grep -o 'notification "triggers_q[ab]" received from server process with PID [0-9]*' "$dir/heard" | awk '{ print $NF }' | sort -u)
+  [ -n "$waker" ] && [ "$senders" = "$waker" ] && ok=0
+}
+check queues_beyond_the_table_are_woken_by_the_waker $ok
 
 # The waker stays connected to its database; statements that need the database
 # to themselves (DROP, RENAME, CREATE ... TEMPLATE) ask it to leave first instead
