@@ -382,6 +382,17 @@ bool IsTemplate(Oid db) {
   return is_template;
 }
 
+/*
+ * Frees the slots of a dropped database: its waker died with a notification
+ * perhaps still pending, and a pending slot is never taken by another queue.
+ */
+void ForgetQueuesOf(Oid db) {
+  SpinLockAcquire(&shared->mutex);
+  for (QueueSlot &q : shared->queues)
+    if (q.db == db) q.db = InvalidOid;
+  SpinLockRelease(&shared->mutex);
+}
+
 bool MayNeedDatabaseAlone(Node *stmt, Oid db) {
   bool owner = pg_database_ownercheck(db, GetUserId());
   switch (nodeTag(stmt)) {
@@ -408,6 +419,7 @@ void StopWakerBefore(PlannedStmt *pstmt, const char *query, bool read_only_tree,
   if (pid != 0) kill(pid, SIGTERM);
   (prev_process_utility ? prev_process_utility : standard_ProcessUtility)(pstmt, query, read_only_tree, context,
                                                                         params, env, dest, qc);
+  if (OidIsValid(db) && shared != nullptr && nodeTag(pstmt->utilityStmt) == T_DropdbStmt) ForgetQueuesOf(db);
 }
 
 }  // namespace
@@ -448,7 +460,8 @@ void ExpectWake(const char *queue) {
   if (shared == nullptr || IsParallelWorker()) return;
   SpinLockAcquire(&shared->mutex);
   int slot = SlotForLocked(queue);
-  if (slot >= 0) shared->queues[slot].waiting = true; /* else its fires notify directly */
+  /* with every slot busy, the queue's next slot comes from an eviction and starts as waited on */
+  if (slot >= 0) shared->queues[slot].waiting = true;
   SpinLockRelease(&shared->mutex);
 }
 

@@ -12,6 +12,7 @@ dir=$(mktemp -d /tmp/triggers-wakeup.XXXXXX); chmod 755 "$dir"
 passed=0; failed=0
 cleanup() {
   [ -n "${LISTENER_PID:-}" ] && kill "$LISTENER_PID" 2>/dev/null
+  [ -n "${HELD_PID:-}" ] && kill "$HELD_PID" 2>/dev/null
   test/lib/cluster.sh stop "$dir/pg" immediate >/dev/null 2>&1; rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -121,27 +122,43 @@ done
 check waker_restarts_on_demand $ok
 
 # The waker's table holds 64 queues at a time; more take the slots of the least
-# recently used.  A queue that lost its slot while its worker waited (qa) is
-# still woken, and so is a queue new to a full table (qb), both by the waker:
-# not by a direct NOTIFY from the firing backend, and not forgotten.  Before
-# that, transactions holding every slot roll back (whole, and to a savepoint):
-# they must let go of the slots.
+# recently used.  While 100 other queues churn through the table (claims, and
+# transactions that hold every free slot and roll back, whole or to a
+# savepoint, and must let go of them), three queues a worker waits on must
+# still be woken by the waker (not by a direct NOTIFY from the firing backend):
+# qa, whose slot an open transaction holds across the churn (its commit then
+# wakes qa, not whichever queue took the slot); qc, which lost its slot while
+# its worker waited; and qb, new to a full table.
 sql -c "SELECT triggers_configure('wmany', (SELECT jsonb_object_agg('m' || g, jsonb_build_object(
           'after', '[]'::jsonb, 'andEvery', 'go' || g, 'run', 'r', 'using', 'qm' || g)) FROM generate_series(1, 100) g)
-        || '{\"ta\": {\"after\": [], \"andEvery\": \"goa\", \"run\": \"r\", \"using\": \"qa\"},
-             \"tb\": {\"after\": [], \"andEvery\": \"gob\", \"run\": \"r\", \"using\": \"qb\"}}')" >/dev/null
-echo "LISTEN triggers_qa; LISTEN triggers_qb;" >&"${LISTENER[1]}"
+        || (SELECT jsonb_object_agg('t' || x, jsonb_build_object('after', '[]'::jsonb, 'andEvery', 'go' || x,
+                                    'run', 'r', 'using', 'q' || x)) FROM unnest('{a,b,c}'::text[]) x))" >/dev/null
+echo "LISTEN triggers_qa; LISTEN triggers_qb; LISTEN triggers_qc;" >&"${LISTENER[1]}"
+mkfifo "$dir/held.in"
+psql -X -q -At < "$dir/held.in" > "$dir/held.out" 2>&1 &
+HELD_PID=$!
+exec 7> "$dir/held.in"
+held_open() {   # the held transaction has fired goa and waits
+  for _ in $(seq 1 100); do
+    [ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%goa%'")" = 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
 ok=1
-claims qa && sql -c "SELECT count(*) FROM triggers_claim('w', (SELECT array_agg('qm' || g) FROM generate_series(1, 100) g), 1)" >/dev/null \
+claims qa,qc && echo "BEGIN; SELECT triggers_fire('wmany', 'goa');" >&7 && held_open \
+  && sql -c "SELECT count(*) FROM triggers_claim('w', (SELECT array_agg('qm' || g) FROM generate_series(1, 100) g), 1)" >/dev/null \
   && sql -c "BEGIN" -c "SELECT count(triggers_fire('wmany', 'go' || g)) FROM generate_series(1, 100) g" -c "ROLLBACK" \
          -c "BEGIN" -c "SAVEPOINT s" -c "SELECT count(triggers_fire('wmany', 'go' || g)) FROM generate_series(1, 100) g" \
          -c "ROLLBACK TO SAVEPOINT s" -c "COMMIT" >/dev/null \
-  && sql -c "SELECT triggers_fire('wmany', 'goa')" -c "SELECT triggers_fire('wmany', 'gob')" >/dev/null \
-  && heard triggers_qa 1 && heard triggers_qb 1 && {
+  && echo "COMMIT;" >&7 && exec 7>&- && wait "$HELD_PID" \
+  && sql -c "SELECT triggers_fire('wmany', 'gob')" -c "SELECT triggers_fire('wmany', 'goc')" >/dev/null \
+  && heard triggers_qa 1 && heard triggers_qb 1 && heard triggers_qc 1 && {
   waker=$(sql -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = 'postgres'")
-  senders=$(grep -o 'notification "triggers_q[ab]" received from server process with PID [0-9]*' "$dir/heard" | awk '{ print $NF }' | sort -u)
+  senders=$(grep -o 'notification "triggers_q[abc]" received from server process with PID [0-9]*' "$dir/heard" | awk '{ print $NF }' | sort -u)
   [ -n "$waker" ] && [ "$senders" = "$waker" ] && ok=0
 }
+exec 7>&-
 check queues_beyond_the_table_are_woken_by_the_waker $ok
 
 # The waker stays connected to its database; statements that need the database
