@@ -128,11 +128,13 @@ check waker_restarts_on_demand $ok
 # still be woken by the waker (not by a direct NOTIFY from the firing backend):
 # qa, whose slot an open transaction holds across the churn (its commit then
 # wakes qa, not whichever queue took the slot); qc, which lost its slot while
-# its worker waited; and qb, new to a full table.
+# its worker waited; and qb, new to a full table.  (qa is fired in a session of
+# its own: the held transaction keeps its session locked.)
 sql -c "SELECT triggers_configure('wmany', (SELECT jsonb_object_agg('m' || g, jsonb_build_object(
           'after', '[]'::jsonb, 'andEvery', 'go' || g, 'run', 'r', 'using', 'qm' || g)) FROM generate_series(1, 100) g)
         || (SELECT jsonb_object_agg('t' || x, jsonb_build_object('after', '[]'::jsonb, 'andEvery', 'go' || x,
-                                    'run', 'r', 'using', 'q' || x)) FROM unnest('{a,b,c}'::text[]) x))" >/dev/null
+                                    'run', 'r', 'using', 'q' || x)) FROM unnest('{b,c}'::text[]) x))" \
+    -c "SELECT triggers_configure('wheld', '{\"ta\": {\"after\": [], \"andEvery\": \"goa\", \"run\": \"r\", \"using\": \"qa\"}}')" >/dev/null
 echo "LISTEN triggers_qa; LISTEN triggers_qb; LISTEN triggers_qc;" >&"${LISTENER[1]}"
 mkfifo "$dir/held.in"
 psql -X -q -At < "$dir/held.in" > "$dir/held.out" 2>&1 &
@@ -146,7 +148,7 @@ held_open() {   # the held transaction has fired goa and waits
   return 1
 }
 ok=1
-claims qa,qc && echo "BEGIN; SELECT triggers_fire('wmany', 'goa');" >&7 && held_open \
+claims qa,qc && echo "BEGIN; SELECT triggers_fire('wheld', 'goa');" >&7 && held_open \
   && sql -c "SELECT count(*) FROM triggers_claim('w', (SELECT array_agg('qm' || g) FROM generate_series(1, 100) g), 1)" >/dev/null \
   && sql -c "BEGIN" -c "SELECT count(triggers_fire('wmany', 'go' || g)) FROM generate_series(1, 100) g" -c "ROLLBACK" \
          -c "BEGIN" -c "SAVEPOINT s" -c "SELECT count(triggers_fire('wmany', 'go' || g)) FROM generate_series(1, 100) g" \
