@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/peers.sh — `make bench-peers`: triggers next to graphile-worker, on the same
-# throwaway cluster, in the same run (issue 5, item 6).  Takes about 3-4 minutes
+# throwaway cluster, in the same run (issue 5, item 6).  Takes about 6 minutes
 # plus the npm install the first time.
 #
 #   bash bench/peers.sh
