@@ -190,6 +190,8 @@ report_peers_table() {
     for c in 1 4; do
       o=$(get "peer.fire.$sync.c$c"); b=$(get "gw.add.$sync.c$c"); v=$(get "peer.fire.vs_gw.$sync.c$c")
       if [ "$sync" = on ]; then t="≥ 2×"; m=$(_ge "$v" 2); else t="– (target is for sync on)"; m="–"; fi
+      # a miss next to what the cheapest durable call reached in the same rounds
+      [ "$m" = "**NO**" ] && m="**NO** (the floor: $(_round_ratio "floor.vs_gw.$sync.c$c"))"
       _row "fire scheduling one task vs add_job, calls/s (ratio: median of the rounds' ratios, their range)" \
         "sync $sync, $c client(s), $PEER_ADD_ROUNDS rounds" "$(_num "$o" %.0f)" "$(_num "$b" %.0f)" "$(_round_ratio "peer.fire.vs_gw.$sync.c$c")" "$t" "$m"
       o=$(get "ceiling.$sync.c$c")
