@@ -5,7 +5,9 @@ SQL="$BENCH_DIR/sql"
 NSESSIONS="${NSESSIONS:-1000}"
 E2E_SESSIONS="${E2E_SESSIONS:-10000}"
 E2E_WORKERS="${E2E_WORKERS:-2}"
-E2E_CONCURRENCY="${E2E_CONCURRENCY:-64}"
+# 256 tasks per claim and per answer statement (graphile-worker's performance preset
+# fetches up to 500 jobs at a time); 64 until session 13 (see bench/FINDINGS.md)
+E2E_CONCURRENCY="${E2E_CONCURRENCY:-256}"
 LAT_N="${LAT_N:-1000}"
 LAT_MAX_S="${LAT_MAX_S:-60}"
 

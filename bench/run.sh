@@ -18,7 +18,7 @@
 # and, as markdown, to a file in the temp dir whose path is printed at the end.
 #
 # Knobs (environment): DURATION (seconds per pgbench run, or per case of a fire_cost pair, 2), NSESSIONS (1000),
-# E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (64 tasks per
+# E2E_SESSIONS (10000), E2E_WORKERS (2 processes), E2E_CONCURRENCY (256 tasks per
 # claim), E2E_CLUSTERS ("waker"), LAT_N (1000 fires), LAT_MAX_S (60: a latency run
 # stops measuring after that long), SCALE_SESSIONS (1000000),
 # HISTORY (10000), SCALE_ROUNDS (5: the scaling figures are medians of the rounds), FIRE_ROUNDS (3: each fire rate is the median of
