@@ -252,8 +252,10 @@ BEGIN
   IF jsonb_typeof(base) <> 'object' OR jsonb_typeof(over) <> 'object' THEN
     RETURN over;
   END IF;
-  RETURN base || coalesce((SELECT jsonb_object_agg(k, CASE WHEN base ? k THEN triggers._merge(base -> k, v)
-                                                           ELSE v END)
+  -- recurse only where both sides hold an object (a call per shared key was slow)
+  RETURN base || coalesce((SELECT jsonb_object_agg(k, CASE WHEN jsonb_typeof(v) = 'object'
+                                                            AND jsonb_typeof(base -> k) = 'object'
+                                                           THEN triggers._merge(base -> k, v) ELSE v END)
                            FROM jsonb_each(over) AS e(k, v)), '{}'::jsonb);
 END $$;
 COMMENT ON FUNCTION triggers._merge(jsonb, jsonb) IS
