@@ -32,6 +32,12 @@
  * from the first such eviction on, a queue new to the table is assumed to have
  * a worker waiting: its first commit notifies, and no wake-up is lost.
  *
+ * A waker idle for triggers.waker_idle_timeout leaves (it holds a background
+ * worker slot and a connection); the next fire starts another.  It leaves only
+ * when no open transaction holds one of its queues and none is pending, under
+ * the mutex, and a fire holds its queue before it looks for the waker: either
+ * the waker sees the hold and stays, or the fire sees it gone and starts one.
+ *
  * PostgreSQL contracts used: src/backend/commands/async.c (NOTIFY is
  * transactional, delivered at commit), src/include/postmaster/bgworker.h
  * (dynamic background workers), src/include/access/xact.h (XactCallback),
@@ -52,6 +58,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -72,6 +79,8 @@ namespace {
 constexpr int kMaxQueues = 64;   /* (database, queue) pairs served by wakers */
 constexpr int kMaxWakers = 16;   /* databases with a waker */
 constexpr int kStartTimeoutMs = 10000;
+constexpr int kDefaultIdleTimeoutS = 300;
+int idle_timeout_s = kDefaultIdleTimeoutS; /* triggers.waker_idle_timeout; 0: never leave */
 
 struct QueueSlot {
   Oid db;
@@ -285,11 +294,25 @@ int TakePending(char names[][NAMEDATALEN]) {
   return n;
 }
 
+/* (by pid: after a waker left, the next one of its database may already be registered) */
 void ForgetWaker(int, Datum) noexcept {
   SpinLockAcquire(&shared->mutex);
-  for (int i = 0; i < kMaxWakers; ++i)
-    if (shared->wakers[i].db == MyDatabaseId) shared->wakers[i] = WakerSlot{InvalidOid, nullptr, 0};
+  for (WakerSlot &w : shared->wakers)
+    if (w.db == MyDatabaseId && w.pid == MyProcPid) w = WakerSlot{InvalidOid, nullptr, 0, 0};
   SpinLockRelease(&shared->mutex);
+}
+
+/* Leaves the table of wakers when nothing of this database is held or pending. */
+bool LeaveIfIdle() {
+  bool idle = true;
+  SpinLockAcquire(&shared->mutex);
+  for (const QueueSlot &q : shared->queues)
+    if (q.db == MyDatabaseId && (q.holders > 0 || q.pending)) idle = false;
+  if (idle)
+    for (WakerSlot &w : shared->wakers)
+      if (w.db == MyDatabaseId && w.pid == MyProcPid) w = WakerSlot{InvalidOid, nullptr, 0, 0};
+  SpinLockRelease(&shared->mutex);
+  return idle;
 }
 
 void AnnounceWaker() {
@@ -311,14 +334,20 @@ void AnnounceWaker() {
 void WakerLoop(void *arg) {
   Oid db = DatumGetObjectId(*static_cast<Datum *>(arg));
   pqsignal(SIGTERM, die);
+  pqsignal(SIGHUP, SignalHandlerForConfigReload);
   BackgroundWorkerUnblockSignals();
   BackgroundWorkerInitializeConnectionByOid(db, InvalidOid, 0);
   SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
   AnnounceWaker();
   char names[kMaxQueues][NAMEDATALEN];
+  TimestampTz busy = GetCurrentTimestamp();
   for (;;) {
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
+    if (ConfigReloadPending) {
+      ConfigReloadPending = false;
+      ProcessConfigFile(PGC_SIGHUP);
+    }
     int n = TakePending(names);
     if (n > 0) {
       SetCurrentStatementStartTimestamp();
@@ -326,8 +355,13 @@ void WakerLoop(void *arg) {
       for (int i = 0; i < n; ++i) Notify(names[i]);
       CommitTransactionCommand();
       pgstat_report_stat(false);
+      busy = GetCurrentTimestamp();
+    } else if (idle_timeout_s > 0 &&
+               TimestampDifferenceExceeds(busy, GetCurrentTimestamp(), idle_timeout_s * 1000) && LeaveIfIdle()) {
+      proc_exit(0);
     }
-    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 60000L, PG_WAIT_EXTENSION);
+    long wait_ms = idle_timeout_s > 0 ? Min(60000L, idle_timeout_s * 1000L) : 60000L;
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms, PG_WAIT_EXTENSION);
   }
 }
 
@@ -428,6 +462,10 @@ namespace triggers {
 
 void WakeupInit() {
   if (!process_shared_preload_libraries_in_progress) return;
+  DefineCustomIntVariable("triggers.waker_idle_timeout",
+                          "How long a database's waker stays without work before it leaves.",
+                          "The next fire that queues work starts it again; 0: it never leaves.", &idle_timeout_s,
+                          kDefaultIdleTimeoutS, 0, INT_MAX / 1000, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
   prev_shmem_request_hook = shmem_request_hook;
   shmem_request_hook = RequestShmem;
   prev_shmem_startup_hook = shmem_startup_hook;
@@ -437,7 +475,7 @@ void WakeupInit() {
 }
 
 void WakeQueue(const char *queue) {
-  if (shared == nullptr || IsParallelWorker() || !EnsureWaker()) {
+  if (shared == nullptr || IsParallelWorker()) {
     Notify(queue);
     return;
   }
@@ -446,12 +484,21 @@ void WakeQueue(const char *queue) {
     RegisterSubXactCallback(OnSubXactEvent, nullptr);
     callback_registered = true;
   }
-  int slot = HoldSlot(queue);
+  int slot = HoldSlot(queue); /* first: a waker does not leave while one of its queues is held */
   if (slot < 0) {
     Notify(queue);
     return;
   }
   uint64 bit = UINT64CONST(1) << slot;
+  if (!EnsureWaker()) {
+    if (!(pending_mask & bit)) {
+      SpinLockAcquire(&shared->mutex);
+      ReleaseSlotsLocked(bit);
+      SpinLockRelease(&shared->mutex);
+    }
+    Notify(queue);
+    return;
+  }
   if (!(pending_mask & bit)) pending_level[slot] = GetCurrentTransactionNestLevel();
   pending_mask |= bit;
 }

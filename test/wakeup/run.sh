@@ -199,5 +199,20 @@ sql -c "CREATE ROLE wk_nobody LOGIN" -c "CREATE DATABASE wk4" && start_waker_in 
 }
 check failed_drop_or_copy_keeps_the_waker $ok
 
+# A waker idle for triggers.waker_idle_timeout leaves (freeing its background
+# worker slot), and the next fire that queues work for a waiting worker starts
+# another, whose notification arrives.
+wakers() { sql -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'triggers waker' AND datname = 'postgres'"; }
+ok=1
+claims && sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null && [ "$(wakers)" = 1 ] \
+  && sql -c "ALTER SYSTEM SET triggers.waker_idle_timeout = 1" -c "SELECT pg_reload_conf()" >/dev/null && {
+  for _ in $(seq 1 100); do [ "$(wakers)" = 0 ] && break; sleep 0.1; done
+  before=$(grep -c 'notification "triggers_default"' "$dir/heard")
+  [ "$(wakers)" = 0 ] && claims && sql -c "SELECT triggers_fire('w1', 'go')" >/dev/null \
+    && heard triggers_default $((before + 1)) && ok=0
+}
+sql -c "ALTER SYSTEM RESET triggers.waker_idle_timeout" -c "SELECT pg_reload_conf()" >/dev/null
+check idle_waker_leaves_and_comes_back $ok
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
