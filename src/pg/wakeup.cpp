@@ -179,6 +179,12 @@ void ReleaseSlotsLocked(uint64 mask) {
     if (mask & (UINT64CONST(1) << i)) shared->queues[i].holders--;
 }
 
+void ReleaseSlots(uint64 mask) {
+  SpinLockAcquire(&shared->mutex);
+  ReleaseSlotsLocked(mask);
+  SpinLockRelease(&shared->mutex);
+}
+
 /* Starts this database's waker unless it runs (or started recently). */
 bool EnsureWaker() {
   int slot = -1;
@@ -266,9 +272,7 @@ void OnSubXactEvent(SubXactEvent event, SubTransactionId, SubTransactionId, void
   }
   if (dropped == 0) return;
   pending_mask &= ~dropped;
-  SpinLockAcquire(&shared->mutex);
-  ReleaseSlotsLocked(dropped);
-  SpinLockRelease(&shared->mutex);
+  ReleaseSlots(dropped);
 }
 
 void Notify(const char *queue) {
@@ -491,11 +495,7 @@ void WakeQueue(const char *queue) {
   }
   uint64 bit = UINT64CONST(1) << slot;
   if (!EnsureWaker()) {
-    if (!(pending_mask & bit)) {
-      SpinLockAcquire(&shared->mutex);
-      ReleaseSlotsLocked(bit);
-      SpinLockRelease(&shared->mutex);
-    }
+    if (!(pending_mask & bit)) ReleaseSlots(bit); /* held just now, for nothing */
     Notify(queue);
     return;
   }
