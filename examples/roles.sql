@@ -28,7 +28,7 @@ END $$;
 
 -- Application: fires triggers, configures sessions and inspects them.
 GRANT USAGE ON SCHEMA triggers TO triggers_application;
-GRANT SELECT ON triggers.instances TO triggers_application;
+GRANT SELECT ON triggers.instances, triggers.queues TO triggers_application;
 GRANT EXECUTE ON FUNCTION
   triggers_fire(text, text, jsonb),
   triggers_start(text, text),

@@ -1,6 +1,7 @@
 -- inspection: the SQL interface (names, signatures, comments), the view
 -- triggers.instances, triggers_unresolved_tasks, triggers_unresolved_instances,
--- triggers_state and the instance metadata keys.  Sessions "in-*", queue "in".
+-- triggers_state, the instance metadata keys and the view triggers.queues.
+-- Sessions "in-*", queues "in*".
 \set SHOW_CONTEXT never
 
 ------------------------------------------------------------------------------
@@ -129,3 +130,38 @@ SELECT * FROM triggers_unresolved_instances('in-none');
 \echo SQLSTATE: :SQLSTATE
 SELECT triggers_state('in-none');
 \echo SQLSTATE: :SQLSTATE
+
+------------------------------------------------------------------------------
+-- triggers.queues: per queue, what is claimable, delayed and leased.
+------------------------------------------------------------------------------
+SELECT c.column_name, c.data_type FROM information_schema.columns AS c
+WHERE c.table_schema = 'triggers' AND c.table_name = 'queues' ORDER BY c.ordinal_position;
+SELECT obj_description('triggers.queues'::regclass, 'pg_class') IS NOT NULL AS queues_commented;
+SELECT triggers_configure('in-q', '{
+  "q1": {"after": ["a"], "run": "r", "using": "inq"},
+  "q2": {"after": ["a"], "run": "r", "using": "inq"},
+  "q3": {"after": ["a"], "run": "r", "using": "inq"},
+  "q4": {"after": ["a"], "run": "r", "using": "inq"},
+  "q5": {"after": ["a"], "run": "r", "using": "inq"},
+  "o1": {"after": ["a"], "run": "r", "using": "inq.other"}
+}');
+-- nothing queued yet: no row
+SELECT * FROM triggers.queues WHERE queue LIKE 'inq%';
+SELECT array_length(triggers_fire('in-q', 'a'), 1) AS scheduled;
+SELECT queue, ready, delayed, running, lease_expired, workers,
+       oldest_ready_at = (SELECT min(visible_at) FROM triggers.queue AS q WHERE q.queue = v.queue) AS oldest
+FROM triggers.queues AS v WHERE queue LIKE 'inq%' ORDER BY queue;
+-- three leased to two workers; one of them retried after an hour; one lease runs out
+CREATE TEMP TABLE inq_a AS SELECT * FROM triggers_claim('inq-a', '{inq}', 2);
+CREATE TEMP TABLE inq_b AS SELECT * FROM triggers_claim('inq-b', '{inq}', 1);
+SELECT triggers_retry(task_id, '1 hour') IS NOT NULL AS retried FROM inq_b;
+UPDATE triggers.queue SET visible_at = clock_timestamp() - interval '1 minute'
+WHERE task_id = (SELECT min(task_id) FROM inq_a);
+SELECT queue, ready, delayed, running, lease_expired, workers,
+       oldest_ready_at < clock_timestamp() - interval '50 seconds' AS oldest_is_the_expired_lease
+FROM triggers.queues AS v WHERE queue LIKE 'inq%' ORDER BY queue;
+-- answered and claimed again: the counts follow
+SELECT triggers_finish(task_id) FROM inq_a WHERE task_id = (SELECT max(task_id) FROM inq_a);
+SELECT count(*) AS reclaimed FROM triggers_claim('inq-c', '{inq}', 10);
+SELECT queue, ready, delayed, running, lease_expired, workers, oldest_ready_at IS NULL AS none_ready
+FROM triggers.queues AS v WHERE queue LIKE 'inq%' ORDER BY queue;

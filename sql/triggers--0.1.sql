@@ -1060,6 +1060,25 @@ LATERAL (SELECT CASE WHEN i.status OPERATOR(pg_catalog.=) 'scheduled' THEN
          END AS claimed_at) AS c;
 COMMENT ON VIEW triggers.instances IS 'every instance of every session, with its status and metadata';
 
+-- Queue depth, for monitoring and scaling workers: the queue table holds only what
+-- is queued or running, so this reads a small table.  "Now" is the clock, as a
+-- claim's is (src/pg/delivery_claim.cpp).  A queue with nothing in it has no row.
+CREATE VIEW triggers.queues AS
+SELECT q.queue,
+       pg_catalog.count(*) FILTER (WHERE q.visible_at OPERATOR(pg_catalog.<=) c.now) AS ready,
+       pg_catalog.count(*) FILTER (WHERE q.visible_at OPERATOR(pg_catalog.>) c.now
+                                     AND q.worker IS NULL) AS delayed,
+       pg_catalog.count(*) FILTER (WHERE q.visible_at OPERATOR(pg_catalog.>) c.now
+                                     AND q.worker IS NOT NULL) AS running,
+       pg_catalog.count(*) FILTER (WHERE q.visible_at OPERATOR(pg_catalog.<=) c.now
+                                     AND q.worker IS NOT NULL) AS lease_expired,
+       pg_catalog.count(DISTINCT q.worker) FILTER (WHERE q.visible_at OPERATOR(pg_catalog.>) c.now) AS workers,
+       pg_catalog.min(q.visible_at) FILTER (WHERE q.visible_at OPERATOR(pg_catalog.<=) c.now) AS oldest_ready_at
+FROM triggers.queue AS q CROSS JOIN (SELECT pg_catalog.clock_timestamp() AS now) AS c
+GROUP BY q.queue;
+COMMENT ON VIEW triggers.queues IS
+  'per queue: tasks claimable now (ready, of which lease_expired), waiting for a delay, leased to workers';
+
 CREATE FUNCTION @extschema@.triggers_unresolved_tasks(session text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

@@ -72,6 +72,8 @@ unresolved_instances|SELECT triggers_unresolved_instances('p-s1')|app admin
 view_select|SELECT * FROM triggers.instances|app admin
 view_update|UPDATE triggers.instances SET status = status||55000
 view_delete|DELETE FROM triggers.instances||55000
+queues_select|SELECT * FROM triggers.queues|app admin
+queues_update|UPDATE triggers.queues SET queue = queue||55000
 claim|SELECT * FROM triggers_claim('w', '{nothing}')|worker
 finish|SELECT triggers_finish(0)|worker
 finish_many|SELECT triggers_finish_many('{0}')|worker
