@@ -384,6 +384,32 @@ END $$;
 COMMENT ON FUNCTION triggers._lock_session(text, boolean) IS 'internal: creates/locks a session row';
 
 -- A session that must already exist (42704 otherwise).
+-- The queue has no index by session (it would cost every fire and claim an entry):
+-- a queued instance is found through its own row, which is 'scheduled' and holds
+-- the task_id of its queue row.  A claim that hands the task out again changes
+-- both ids under the queue row's lock, and an answer deletes the row: when the id
+-- read first has gone, read the instance again.
+CREATE FUNCTION triggers._lock_queued(p_session text, p_task text, p_n integer) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  v_id bigint;
+  v_tried bigint;
+BEGIN
+  LOOP
+    v_id := NULL;
+    SELECT i.task_id INTO v_id FROM triggers.instance AS i
+    WHERE i.session = p_session AND i.task = p_task AND i.n = p_n AND i.status = 'scheduled';
+    -- not queued; or queued under the id already looked for, whose row is gone
+    -- (only a change by hand to the tables can do that): nothing to lock
+    IF v_id IS NULL OR v_id = v_tried THEN RETURN NULL; END IF;
+    PERFORM FROM triggers.queue AS q WHERE q.task_id = v_id FOR UPDATE;
+    IF FOUND THEN RETURN v_id; END IF;
+    v_tried := v_id;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION triggers._lock_queued(text, text, integer) IS
+  'internal: locks the queue row of a queued instance; returns its task_id (NULL when not queued)';
+
 CREATE FUNCTION triggers._existing_session(p_session text) RETURNS bigint
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -466,6 +492,7 @@ COMMENT ON FUNCTION triggers._apply(text, bigint, text, jsonb, bigint, text[]) I
 CREATE FUNCTION triggers._reconfigure(p_session text, p_old bigint, p_new bigint) RETURNS text[]
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+  v_queued bigint[];
   v_added text[];
   v_event record;
   v_scheduled text[] := '{}';
@@ -474,30 +501,37 @@ BEGIN
   UPDATE triggers.session AS s SET config_id = p_new WHERE s.session = p_session;
   -- queued instances follow their task's current configuration: claims hand out
   -- its run, on its queue, with its withParams under the instance's kwargs.
+  -- Their queue rows are locked first (after the session: the fixed order), so a
+  -- claim cannot change them between here and the updates.
+  SELECT coalesce(array_agg(l.task_id), '{}') INTO v_queued
+  FROM (SELECT triggers._lock_queued(p_session, i.task, i.n) AS task_id FROM triggers.instance AS i
+        WHERE i.session = p_session AND i.status = 'scheduled') AS l
+  WHERE l.task_id IS NOT NULL;
   -- First the tasks that move to another queue (a claimable one wakes its new
-  -- queue), then the others; each statement's conditions are checked again on
-  -- the newest version of a row a concurrent claim changed.
-  FOR v_woken IN
-    WITH moved AS (
-      UPDATE triggers.queue AS q
-      SET run = c.run, queue = c.queue,
-          kwargs = CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END
-      FROM triggers.config_task AS c, triggers.instance AS i
-      WHERE q.session = p_session AND c.config_id = p_new AND c.task = q.task
-        AND i.session = q.session AND i.task = q.task AND i.n = q.n AND q.queue <> c.queue
-      RETURNING q.queue, q.worker, q.visible_at)
-    SELECT DISTINCT m.queue FROM moved AS m WHERE m.worker IS NULL AND m.visible_at <= now()
-  LOOP
-    PERFORM triggers._wake(v_woken);
-  END LOOP;
-  UPDATE triggers.queue AS q
-  SET run = c.run,
-      kwargs = CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END
-  FROM triggers.config_task AS c, triggers.instance AS i
-  WHERE q.session = p_session AND c.config_id = p_new AND c.task = q.task
-    AND i.session = q.session AND i.task = q.task AND i.n = q.n
-    AND (q.run, q.kwargs) IS DISTINCT FROM
-        (c.run, CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END);
+  -- queue), then the others.
+  IF cardinality(v_queued) > 0 THEN
+    FOR v_woken IN
+      WITH moved AS (
+        UPDATE triggers.queue AS q
+        SET run = c.run, queue = c.queue,
+            kwargs = CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END
+        FROM triggers.config_task AS c, triggers.instance AS i
+        WHERE q.task_id = ANY (v_queued) AND c.config_id = p_new AND c.task = q.task
+          AND i.session = q.session AND i.task = q.task AND i.n = q.n AND q.queue <> c.queue
+        RETURNING q.queue, q.worker, q.visible_at)
+      SELECT DISTINCT m.queue FROM moved AS m WHERE m.worker IS NULL AND m.visible_at <= now()
+    LOOP
+      PERFORM triggers._wake(v_woken);
+    END LOOP;
+    UPDATE triggers.queue AS q
+    SET run = c.run,
+        kwargs = CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END
+    FROM triggers.config_task AS c, triggers.instance AS i
+    WHERE q.task_id = ANY (v_queued) AND c.config_id = p_new AND c.task = q.task
+      AND i.session = q.session AND i.task = q.task AND i.n = q.n
+      AND (q.run, q.kwargs) IS DISTINCT FROM
+          (c.run, CASE WHEN c.with_params IS NULL THEN i.kwargs ELSE triggers._merge(c.with_params, i.kwargs) END);
+  END IF;
   SELECT coalesce(array_agg(c.task), '{}') INTO v_added FROM triggers.config_task AS c
   WHERE c.config_id = p_new
     AND (p_old IS NULL OR NOT EXISTS (SELECT FROM triggers.config_task AS o
@@ -897,8 +931,7 @@ BEGIN
   END IF;
   v_found := triggers._find_instance(p_session, p_instance);
   -- queue row before instance row: the order triggers_claim uses
-  PERFORM FROM triggers.queue AS q
-  WHERE q.session = p_session AND q.task = v_found.task AND q.n = v_found.n FOR UPDATE;
+  PERFORM triggers._lock_queued(p_session, v_found.task, v_found.n);
   SELECT * INTO v_inst FROM triggers.instance AS i
   WHERE i.session = p_session AND i.task = v_found.task AND i.n = v_found.n FOR UPDATE;
   RETURN v_inst;
@@ -958,6 +991,7 @@ DECLARE
   v_metadata jsonb := triggers._user_metadata($4, 'metadata');
   v_kwargs jsonb := triggers._object($6, 'cascade_kwargs');
   v_inst triggers.instance;
+  v_queued bigint;
   v_claimed_at timestamptz;
   v_attempt integer;
   v_scheduled text[] := '{}';
@@ -970,18 +1004,18 @@ BEGIN
       HINT = 'Statuses are unstarted, scheduled, running, finished, failed, replayed, skipped and abandoned.';
   END IF;
   v_inst := triggers._lock_instance($1, $2);
+  -- its queue row, locked by _lock_instance, carries its task_id while it is queued
+  v_queued := CASE WHEN v_inst.status = 'scheduled' THEN v_inst.task_id END;
   -- a claimed delivery taken away by hand, and a delivery a new one replaces:
   -- answers with its id are refused (55000), not unknown, and heartbeats say false
   INSERT INTO triggers.stale_delivery (task_id, session, task, n)
   SELECT q.task_id, q.session, q.task, q.n FROM triggers.queue AS q
-  WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n
-    AND (q.worker IS NOT NULL OR $3 = 'scheduled')
+  WHERE q.task_id = v_queued AND (q.worker IS NOT NULL OR $3 = 'scheduled')
   UNION
   SELECT v_inst.task_id, v_inst.session, v_inst.task, v_inst.n
   WHERE v_inst.task_id IS NOT NULL AND $3 = 'scheduled'
   ON CONFLICT DO NOTHING;
-  DELETE FROM triggers.queue AS q
-  WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n
+  DELETE FROM triggers.queue AS q WHERE q.task_id = v_queued
   RETURNING q.claimed_at, q.attempt INTO v_claimed_at, v_attempt;
   UPDATE triggers.instance AS i
   SET status = $3, metadata = i.metadata || v_metadata,
@@ -994,7 +1028,9 @@ BEGIN
     v_attempt := greatest(v_attempt, CASE WHEN v_inst.answer IS NOT NULL THEN 1 ELSE 0 END);
     IF v_attempt > 0 THEN
       UPDATE triggers.queue AS q SET attempt = v_attempt
-      WHERE q.session = v_inst.session AND q.task = v_inst.task AND q.n = v_inst.n;
+      FROM triggers.instance AS i
+      WHERE i.session = v_inst.session AND i.task = v_inst.task AND i.n = v_inst.n
+        AND q.task_id = i.task_id;
     END IF;
   END IF;
   IF coalesce($5, false) THEN
