@@ -80,3 +80,21 @@ WHERE session IN ('pg-unstarted', 'pg-failed', 'pg-running', 'pg-recent-fire', '
                   'pg-recent-answer')
 ORDER BY session, instance;
 SELECT triggers_state('pg-recent-fire') -> 'metadata';
+
+-- Sessions configured with the same tasks share one configuration, which a
+-- purge removes with the last session (or workflow) that uses it.
+SELECT triggers_configure('pg-share-1', '{"shared": {"after": ["go"], "run": "r", "using": "pg"}}');
+SELECT triggers_configure('pg-share-2', '{"shared": {"after": ["go"], "run": "r", "using": "pg"}}');
+SELECT triggers_configure('pg-share-3', '{"shared": {"after": ["go"], "run": "other", "using": "pg"}}');
+SELECT count(DISTINCT config_id) AS configurations FROM triggers.session WHERE session LIKE 'pg-share-%';
+SELECT count(*) AS configurations FROM triggers.config WHERE tasks -> 'shared' ->> 'run' IN ('r', 'other');
+-- a workflow with the same tasks shares it too
+SELECT triggers_load_workflow('pg-share', '{"shared": {"after": ["go"], "run": "r", "using": "pg"}}');
+SELECT w.config_id = s.config_id AS workflow_shares FROM triggers.workflow AS w, triggers.session AS s
+WHERE w.name = 'pg-share' AND s.session = 'pg-share-1';
+UPDATE triggers.session SET last_activity = now() - interval '1 day' WHERE session LIKE 'pg-share-%';
+SELECT triggers_purge('1 hour') >= 3 AS purged;
+SELECT tasks -> 'shared' ->> 'run' AS run FROM triggers.config WHERE tasks -> 'shared' ->> 'run' IN ('r', 'other');
+DELETE FROM triggers.workflow WHERE name = 'pg-share';
+SELECT triggers_purge('1 hour') >= 0 AS purged;
+SELECT count(*) AS configurations FROM triggers.config WHERE tasks -> 'shared' ->> 'run' IN ('r', 'other');

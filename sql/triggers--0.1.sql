@@ -81,6 +81,8 @@ CREATE TABLE triggers.config (
   tasks     jsonb NOT NULL
 );
 COMMENT ON TABLE triggers.config IS 'immutable task configurations used by workflows and sessions';
+-- the same tasks share one configuration (_make_config)
+CREATE INDEX config_by_tasks ON triggers.config USING hash (tasks);
 -- also makes pg_dump restore configurations before the workflows that use them
 ALTER TABLE triggers.workflow ADD FOREIGN KEY (config_id) REFERENCES triggers.config;
 
@@ -317,6 +319,15 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   v_id bigint;
 BEGIN
+  -- Sessions configured with the same tasks share one configuration: fewer rows,
+  -- and the fire path's per-backend cache of configurations serves them all.
+  -- Locked while it is taken into use, so a purge skips it (one that is being
+  -- purged is waited for, and then not found).
+  SELECT c.config_id INTO v_id FROM triggers.config AS c WHERE c.tasks = $1
+  ORDER BY c.config_id LIMIT 1 FOR KEY SHARE;
+  IF v_id IS NOT NULL THEN
+    RETURN v_id;
+  END IF;
   INSERT INTO triggers.config (tasks) VALUES (tasks) RETURNING config_id INTO v_id;
   INSERT INTO triggers.config_task
   SELECT v_id, e.key,
@@ -336,7 +347,8 @@ BEGIN
   WHERE c.config_id = v_id;
   RETURN v_id;
 END $$;
-COMMENT ON FUNCTION triggers._make_config(jsonb) IS 'internal: stores and expands a task configuration';
+COMMENT ON FUNCTION triggers._make_config(jsonb) IS
+  'internal: the configuration of these tasks: an existing one, or a new one stored and expanded';
 
 -- Validates a workflow row, gives each new version its own configuration.
 CREATE FUNCTION triggers._workflow_check() RETURNS trigger
