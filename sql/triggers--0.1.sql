@@ -395,7 +395,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION triggers._lock_session(text, boolean) IS 'internal: creates/locks a session row';
 
--- A session that must already exist (42704 otherwise).
 -- The queue has no index by session (it would cost every fire and claim an entry):
 -- a queued instance is found through its own row, which is 'scheduled' and holds
 -- the task_id of its queue row.  A claim that hands the task out again changes
@@ -422,6 +421,7 @@ END $$;
 COMMENT ON FUNCTION triggers._lock_queued(text, text, integer) IS
   'internal: locks the queue row of a queued instance; returns its task_id (NULL when not queued)';
 
+-- A session that must already exist (42704 otherwise).
 CREATE FUNCTION triggers._existing_session(p_session text) RETURNS bigint
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
